@@ -1,0 +1,14 @@
+# The two commands of the README: `make run` serves, `make test` tests. Each sets itself up.
+.PHONY: run test venv bench godot lint
+
+venv:
+	@scripts/setup_venv.sh
+
+run: venv
+	.venv/bin/vaestudio serve $(ARGS)
+
+test: venv
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+bench: venv
+	.venv/bin/python bench/bench_trainer.py

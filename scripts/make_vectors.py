@@ -1,0 +1,196 @@
+"""Regenerates protocol/vectors/*.json from the cases listed here.
+
+The hex of every valid case is produced by the reference msgpack library (msgpack-python) and
+checked by hand against the msgpack spec; tests in both languages load the JSON, never this file.
+Value notation in the JSON (shared by all vector files):
+  - a plain JSON number is an integer (it is always integral);
+  - {"$f64": x} / {"$f32": x} is a float64 / float32;
+  - {"$bin": "hex"} is msgpack bin; {"$int": "decimal"} is an integer beyond 2**53;
+  - {"$map": [[k, v], ...]} is a map whose keys are not all strings;
+  - {"$ext": [type, "hex"]} is an ext value.
+Run:  .venv/bin/python scripts/make_vectors.py
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import msgpack
+
+OUT = Path(__file__).resolve().parent.parent / "protocol" / "vectors"
+
+
+class F32(float):
+    """Marks a float to be packed as msgpack float32."""
+
+
+def tag(value):
+    """Python value -> tagged JSON value (see module docstring)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) <= 2**53 else {"$int": str(value)}
+    if isinstance(value, F32):
+        return {"$f32": float(value)}
+    if isinstance(value, float):
+        return {"$f64": value}
+    if isinstance(value, (bytes, bytearray)):
+        return {"$bin": bytes(value).hex()}
+    if isinstance(value, msgpack.ExtType):
+        return {"$ext": [value.code, value.data.hex()]}
+    if isinstance(value, (list, tuple)):
+        return [tag(v) for v in value]
+    if isinstance(value, dict):
+        if all(isinstance(k, str) for k in value):
+            return {k: tag(v) for k, v in value.items()}
+        return {"$map": [[tag(k), tag(v)] for k, v in value.items()]}
+    raise TypeError(type(value))
+
+
+def pack(value) -> bytes:
+    def default(obj):
+        raise TypeError(obj)
+
+    packer = msgpack.Packer(use_bin_type=True, default=default)
+    return _pack_into(packer, value)
+
+
+def _pack_into(packer, value) -> bytes:
+    # msgpack-python has no per-value float32 switch, so F32 values are written by hand.
+    if isinstance(value, F32):
+        return b"\xca" + struct.pack(">f", value)
+    if isinstance(value, (list, tuple)):
+        n = len(value)
+        head = bytes([0x90 | n]) if n < 16 else (b"\xdc" + struct.pack(">H", n) if n < 65536 else b"\xdd" + struct.pack(">I", n))
+        return head + b"".join(_pack_into(packer, v) for v in value)
+    if isinstance(value, dict):
+        n = len(value)
+        head = bytes([0x80 | n]) if n < 16 else (b"\xde" + struct.pack(">H", n) if n < 65536 else b"\xdf" + struct.pack(">I", n))
+        return head + b"".join(_pack_into(packer, k) + _pack_into(packer, v) for k, v in value.items())
+    return packer.pack(value)
+
+
+VALID = [
+    ("nil", None), ("false", False), ("true", True),
+    ("positive fixint 0", 0), ("positive fixint 127", 127),
+    ("negative fixint -1", -1), ("negative fixint -32", -32),
+    ("uint8 128", 128), ("uint8 255", 255), ("uint16 256", 256), ("uint16 65535", 65535),
+    ("uint32 65536", 65536), ("uint32 4294967295", 4294967295),
+    ("uint64 4294967296", 4294967296), ("int64 max", 2**63 - 1),
+    ("int8 -33", -33), ("int8 -128", -128), ("int16 -129", -129), ("int16 -32768", -32768),
+    ("int32 -32769", -32769), ("int32 -2147483648", -2147483648),
+    ("int64 -2147483649", -2147483649), ("int64 min", -(2**63)),
+    ("float64 0.5", 0.5), ("float64 -1.25", -1.25), ("float64 1e300", 1e300),
+    ("float64 0.1", 0.1), ("float32 1.5", F32(1.5)), ("float32 -0.25", F32(-0.25)),
+    ("empty str", ""), ("fixstr", "hello"), ("str utf-8", "β-VAE ∞"),
+    ("str8 (32 bytes)", "x" * 32), ("str16 (256 bytes)", "y" * 256),
+    ("empty bin", b""), ("bin8", bytes(range(5))), ("bin16 (300 bytes)", bytes(i % 256 for i in range(300))),
+    ("empty array", []), ("fixarray", [1, "a", None]), ("array16 (16 items)", list(range(16))),
+    ("empty map", {}), ("fixmap", {"a": 1, "b": [True, False]}),
+    ("map16 (16 pairs)", {f"k{i:02d}": i for i in range(16)}),
+    ("map with int keys", {1: "one", -2: "minus two"}),
+    ("nested", {"v": 1, "args": {"z": {"dtype": "f32", "shape": [1, 2], "data": struct.pack("<2f", 0.5, -1.0)}}}),
+    ("fixext1", msgpack.ExtType(1, b"\x2a")),
+    ("ext8", msgpack.ExtType(5, b"abc")),
+]
+
+# Non-canonical but valid encodings a decoder MUST accept (value, hex).
+ALSO_VALID = [
+    ("uint16 holding 1", 1, "cd0001"),
+    ("int32 holding -1", -1, "d2ffffffff"),
+    ("str8 holding 'a'", "a", "d90161"),
+    ("array16 holding [1]", [1], "dc000101"),
+    ("map32 holding {}", {}, "df00000000"),
+    ("float32 2.0 read as float", F32(2.0), "ca40000000"),
+]
+
+INVALID = [
+    ("empty input", ""),
+    ("reserved byte 0xc1", "c1"),
+    ("truncated uint16", "cd00"),
+    ("truncated float64", "cb3ff0"),
+    ("str8 length past end", "d90561"),
+    ("bin32 length past end", "c6ffffffff00"),
+    ("array missing items", "9301"),
+    ("map missing value", "81a161"),
+    ("array32 claiming 2^32-1 items", "ddffffffff"),
+    ("map32 claiming 2^32-1 pairs", "dfffffffff"),
+    ("trailing bytes after one value", "c0c0"),
+    ("invalid utf-8 in str", "a2c328"),
+]
+
+
+def msgpack_vectors():
+    valid = [{"description": d, "value": tag(v), "hex": pack(v).hex()} for d, v in VALID]
+    for d, v, h in ALSO_VALID:
+        assert msgpack.unpackb(bytes.fromhex(h), strict_map_key=False) == v, d
+        valid.append({"description": d, "value": tag(v), "hex": h, "canonical": False})
+    invalid = [{"description": d, "hex": h} for d, h in INVALID]
+    return {
+        "description": "msgpack encode/decode vectors. A decoder MUST turn every valid hex into its "
+        "value and MUST reject every invalid hex with an error (never crash or loop). An encoder "
+        "MUST produce hex for each valid case unless it is marked canonical: false. Values use the "
+        "tagged notation of protocol/README.md (Vector notation).",
+        "valid": valid,
+        "invalid": invalid,
+    }
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "msgpack.json").write_text(json.dumps(msgpack_vectors(), indent=1, ensure_ascii=False) + "\n")
+    (OUT / "messages.json").write_text(json.dumps(message_vectors(), indent=1, ensure_ascii=False) + "\n")
+
+
+def f32_array(values, shape):
+    return {"dtype": "f32", "shape": list(shape), "data": struct.pack(f"<{len(values)}f", *values)}
+
+
+# Whole message bodies: what a client sends or receives, byte for byte.
+MESSAGES = [
+    ("request", "hello", {"v": 1, "id": 1, "op": "hello", "args": {"client": "godot", "protocol": 1}}),
+    ("request", "status", {"v": 1, "id": 2, "op": "status", "args": {}}),
+    ("request", "train.step", {"v": 1, "id": 3, "op": "train.step", "args": {"n": 10}}),
+    ("request", "config.set", {"v": 1, "id": 4, "op": "config.set", "args": {"lr": 0.0005, "beta": 2.0}}),
+    ("request", "decode one 2-D point", {"v": 1, "id": 5, "op": "decode", "args": {"z": f32_array([0.5, -1.0], [1, 2])}}),
+    ("request", "encode three rows", {"v": 1, "id": 6, "op": "encode", "args": {"indices": {"dtype": "i32", "shape": [3], "data": struct.pack("<3i", 0, 1, 1796)}}}),
+    ("reply", "ok reply", {"v": 1, "id": 2, "ok": True, "result": {"state": "paused", "step": 0}}),
+    ("reply", "error reply", {"v": 1, "id": 9, "ok": False, "error": {"code": "unknown_op", "message": "unknown op 'fly'; known ops: hello, status"}}),
+    ("reply", "error reply to an undecodable request", {"v": 1, "id": None, "ok": False, "error": {"code": "bad_request", "message": "request body is not valid msgpack"}}),
+    ("reply", "decode reply with one 2x2 image", {"v": 1, "id": 5, "ok": True, "result": {"images": {"dtype": "u8", "shape": [1, 2, 2], "data": bytes([0, 64, 128, 255])}}}),
+    ("stream", "metrics", {"v": 1, "run": "r0001", "step": 120, "loss": 31.5, "recon": 28.0, "kl": 3.5}),
+    ("stream", "latent", {"v": 1, "run": "r0001", "step": 120, "coords": f32_array([0.0, 1.0, -2.0, 0.25], [2, 2]), "indices": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 4, 7)}, "labels": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 3, 9)}}),
+]
+
+# Requests a server MUST answer with exactly one error reply of this code (and keep running).
+BAD_REQUESTS = [
+    ("not msgpack", "c1", "bad_request", None),
+    ("msgpack but not a map", "93010203", "bad_request", None),
+    ("map without op", pack({"v": 1, "id": 7, "args": {}}).hex(), "bad_request", 7),
+    ("wrong protocol version", pack({"v": 2, "id": 8, "op": "status", "args": {}}).hex(), "bad_request", 8),
+    ("args not a map", pack({"v": 1, "id": 9, "op": "status", "args": [1]}).hex(), "bad_request", 9),
+    ("unknown op", pack({"v": 1, "id": 10, "op": "fly", "args": {}}).hex(), "unknown_op", 10),
+    ("decode with z as a list of numbers", pack({"v": 1, "id": 11, "op": "decode", "args": {"z": [[0.0, 0.0]]}}).hex(), "invalid_argument", 11),
+    ("decode with z of the wrong width", pack({"v": 1, "id": 12, "op": "decode", "args": {"z": f32_array([0.0] * 3, [1, 3])}}).hex(), "invalid_argument", 12),
+    ("decode with data shorter than its shape", pack({"v": 1, "id": 13, "op": "decode", "args": {"z": {"dtype": "f32", "shape": [4, 2], "data": b"\x00" * 8}}}).hex(), "invalid_argument", 13),
+    ("config.set with a negative lr", pack({"v": 1, "id": 14, "op": "config.set", "args": {"lr": -1.0}}).hex(), "invalid_argument", 14),
+    ("train.step with n as a string", pack({"v": 1, "id": 15, "op": "train.step", "args": {"n": "5"}}).hex(), "invalid_argument", 15),
+    ("sample beyond the size limit", pack({"v": 1, "id": 16, "op": "sample", "args": {"n": 100000}}).hex(), "too_large", 16),
+]
+
+
+def message_vectors():
+    return {
+        "description": "Whole message bodies of wire contract v1 (protocol/README.md). `messages`: "
+        "a decoder MUST turn hex into value; an encoder writing value MUST produce hex. "
+        "`bad_requests`: a server MUST answer each hex body with exactly one error reply whose "
+        "error.code is `code` and whose id is `id` (null when no id could be read).",
+        "messages": [{"kind": k, "description": d, "value": tag(v), "hex": pack(v).hex()} for k, d, v in MESSAGES],
+        "bad_requests": [{"description": d, "hex": h, "code": c, "id": i} for d, h, c, i in BAD_REQUESTS],
+    }
+
+
+if __name__ == "__main__":
+    main()
