@@ -1,0 +1,3 @@
+from vaestudio.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,129 @@
+"""A small Python client for notebooks, scripts and tests.
+
+    from vaestudio.client import Client
+    with Client("tcp://127.0.0.1:5555", "tcp://127.0.0.1:5556") as c:
+        print(c.call("status"))
+        images = c.decode([[0.0, 0.0]])          # numpy uint8 (1, 8, 8)
+        topic, msg = c.next_stream(timeout=2.0)   # after c.subscribe("metrics")
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+import numpy as np
+import zmq
+
+from vaestudio import PROTOCOL_VERSION, wire
+
+
+class RemoteError(Exception):
+    """The server answered ok: false. `code` is the wire error code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def to_wire(a: Any, dtype: str = "f32") -> dict:
+    """numpy array (or nested lists) -> wire array map."""
+    return wire.array(np.asarray(a), dtype)
+
+
+def from_wire(value: dict) -> np.ndarray:
+    """wire array map -> numpy array (read-only view of the received bytes)."""
+    return wire.from_array(value, "array")
+
+
+class Client:
+    def __init__(self, control: str = "tcp://127.0.0.1:5555", stream: str | None = None,
+                 timeout: float = 5.0, context: zmq.Context | None = None):
+        self.ctx = context or zmq.Context.instance()
+        self.timeout = timeout
+        self.dealer = self.ctx.socket(zmq.DEALER)
+        self.dealer.setsockopt(zmq.LINGER, 0)
+        self.dealer.connect(control)
+        self.sub: zmq.Socket | None = None
+        self.stream_endpoint = stream
+        self._ids = itertools.count(1)
+        self._early: dict[int, dict] = {}  # replies that arrived while waiting for another id
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.dealer.close(0)
+        if self.sub is not None:
+            self.sub.close(0)
+
+    # ----- request / reply -----------------------------------------------------------------------
+    def send(self, op: str, args: dict | None = None) -> int:
+        """Sends a request without waiting; returns its id (collect it with `reply`)."""
+        rid = next(self._ids)
+        self.dealer.send(wire.pack({"v": PROTOCOL_VERSION, "id": rid, "op": op, "args": args or {}}))
+        return rid
+
+    def reply(self, rid: int, timeout: float | None = None) -> dict:
+        """Waits for the whole reply map of request `rid`; raises TimeoutError."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while rid not in self._early:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.dealer.poll(int(left * 1000) + 1):
+                if rid in self._early:
+                    break
+                raise TimeoutError(f"no reply to request {rid} within {self.timeout if timeout is None else timeout} s")
+            msg = wire.unpack(self.dealer.recv())
+            self._early[msg.get("id")] = msg
+        return self._early.pop(rid)
+
+    def call(self, op: str, args: dict | None = None, timeout: float | None = None, **kwargs: Any) -> dict:
+        """Request -> result map; raises RemoteError when the server says ok: false."""
+        msg = self.reply(self.send(op, {**(args or {}), **kwargs}), timeout)
+        if not msg.get("ok"):
+            err = msg.get("error") or {}
+            raise RemoteError(err.get("code", "?"), err.get("message", ""))
+        return msg["result"]
+
+    # ----- conveniences --------------------------------------------------------------------------
+    def decode(self, z: Any) -> np.ndarray:
+        return from_wire(self.call("decode", z=to_wire(np.atleast_2d(np.asarray(z, dtype=np.float32))))["images"])
+
+    def encode(self, indices: Any) -> tuple[np.ndarray, np.ndarray]:
+        r = self.call("encode", indices=to_wire(np.asarray(indices), "i32"))
+        return from_wire(r["mu"]), from_wire(r["logvar"])
+
+    def sample(self, n: int, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        r = self.call("sample", n=n, **({} if seed is None else {"seed": seed}))
+        return from_wire(r["z"]), from_wire(r["images"])
+
+    # ----- streams -------------------------------------------------------------------------------
+    def subscribe(self, *topics: str) -> None:
+        """Subscribes to stream topics (no topic: all of them)."""
+        if self.sub is None:
+            if self.stream_endpoint is None:
+                raise ValueError("this client was made without a stream endpoint")
+            self.sub = self.ctx.socket(zmq.SUB)
+            self.sub.setsockopt(zmq.LINGER, 0)
+            self.sub.connect(self.stream_endpoint)
+        for t in topics or ("",):
+            self.sub.setsockopt(zmq.SUBSCRIBE, t.encode("ascii"))
+
+    def next_stream(self, timeout: float | None = None, topic: str | None = None) -> tuple[str, dict]:
+        """Next stream message (optionally of one topic) as (topic, map); raises TimeoutError."""
+        if self.sub is None:
+            raise ValueError("call subscribe() first")
+        limit = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.sub.poll(int(left * 1000) + 1):
+                raise TimeoutError(f"no stream message{' on ' + topic if topic else ''} within {limit} s")
+            name, body = self.sub.recv_multipart()
+            if topic is None or name.decode() == topic:
+                return name.decode(), wire.unpack(body)

@@ -1,0 +1,66 @@
+"""Rate-limited, latest-wins publishing of the trainer's outputs on the PUB socket.
+
+Only the newest value of each stream is ever sent; anything the trainer produced in between is
+dropped, and the PUB socket's send high-water mark drops frames for a slow subscriber, so a
+viewer can never slow training down.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import zmq
+
+from vaestudio import wire
+
+METRICS_INTERVAL_S = 0.05  # 20 Hz
+LATENT_INTERVAL_S = 0.1  # 10 Hz while it changes
+LATENT_REPEAT_S = 1.0  # a late subscriber gets the latent map within a second even when paused
+STATUS_INTERVAL_S = 1.0
+
+
+class StreamPublisher:
+    def __init__(self, pub: zmq.Socket, status: Callable[[], dict]):
+        self.pub = pub
+        self.status = status
+        self._last_sent: dict[str, float] = {}
+        self._last_metrics_step: tuple | None = None
+        self._last_latent: object = None
+
+    def publish(self, topic: str, run: str, step: int, fields: dict) -> None:
+        body = wire.pack(wire.stream_message(run, step, fields))
+        try:
+            self.pub.send_multipart([topic.encode("ascii"), body], flags=zmq.NOBLOCK)
+        except zmq.Again:  # no room: latest-wins means this frame is simply dropped
+            pass
+        self._last_sent[topic] = time.monotonic()
+
+    def _due(self, topic: str, interval: float) -> bool:
+        return time.monotonic() - self._last_sent.get(topic, 0.0) >= interval
+
+    def publish_status(self) -> None:
+        st = self.status()
+        self.publish("status", st["run"], st["step"], {k: v for k, v in st.items() if k not in ("run", "step")})
+
+    def tick(self, trainer, force_status: bool = False) -> float:
+        """Publishes whatever is due; returns seconds until the next thing could be due."""
+        m = trainer.latest_metrics
+        if m is not None and (m["run"], m["step"]) != self._last_metrics_step and self._due("metrics", METRICS_INTERVAL_S):
+            self._last_metrics_step = (m["run"], m["step"])
+            self.publish("metrics", m["run"], m["step"], {k: v for k, v in m.items() if k not in ("run", "step")})
+        lat = trainer.latest_latent
+        if lat is not None and (
+            (lat is not self._last_latent and self._due("latent", LATENT_INTERVAL_S)) or self._due("latent", LATENT_REPEAT_S)
+        ):
+            self._last_latent = lat
+            fields = {"coords": wire.array(lat["coords"], "f32"), "indices": wire.array(lat["indices"], "i32")}
+            if lat["labels"] is not None:
+                fields["labels"] = wire.array(lat["labels"], "i32")
+            self.publish("latent", lat["run"], lat["step"], fields)
+        if force_status or self._due("status", STATUS_INTERVAL_S):
+            self.publish_status()
+        return METRICS_INTERVAL_S / 2
+
+    def log(self, run: str, step: int, fields: dict) -> None:
+        self.publish("log", run, step, fields)
