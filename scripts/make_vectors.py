@@ -61,6 +61,8 @@ def _pack_into(packer, value) -> bytes:
     # msgpack-python has no per-value float32 switch, so F32 values are written by hand.
     if isinstance(value, F32):
         return b"\xca" + struct.pack(">f", value)
+    if isinstance(value, msgpack.ExtType):  # a namedtuple: must not be packed as an array
+        return packer.pack(value)
     if isinstance(value, (list, tuple)):
         n = len(value)
         head = bytes([0x90 | n]) if n < 16 else (b"\xdc" + struct.pack(">H", n) if n < 65536 else b"\xdd" + struct.pack(">I", n))

@@ -1,0 +1,210 @@
+"""Every op and every error code over real sockets on random loopback ports."""
+
+import json
+import time
+from pathlib import Path
+
+import msgpack
+import numpy as np
+import pytest
+import zmq
+
+from vaestudio.client import RemoteError, to_wire
+from vaestudio.ops import OPS
+from schema_check import SCHEMA, check_result, check_stream
+
+VECTORS = json.loads((Path(__file__).resolve().parent.parent / "protocol" / "vectors" / "messages.json").read_text())
+
+
+def test_schema_lists_exactly_the_ops_the_server_has():
+    assert set(SCHEMA["ops"]) == set(OPS)
+
+
+def test_hello(client):
+    r = client.call("hello", client="pytest", protocol=1)
+    assert r["protocol"] == 1 and r["server"] == "vaestudio"
+    assert set(r["ops"]) == set(OPS) and r["streams"] == ["metrics", "latent", "status", "log"]
+    assert not check_result("hello", r)
+
+
+def test_status_describes_the_session(client):
+    r = client.call("status")
+    assert not check_result("status", r)
+    assert r["state"] == "paused" and r["step"] == 0 and r["latent_dim"] == 2
+    assert r["dataset"] == {"name": "digits", "n": 1797, "shape": [8, 8]}
+    assert r["clients"] == 1
+
+
+def test_clients_counts_distinct_peers(server, client):
+    with server.client() as other:
+        other.call("hello")
+        assert client.call("status")["clients"] == 2
+
+
+def test_start_pause_step_reset(client):
+    assert client.call("train.start") == {"state": "training"}
+    time.sleep(0.5)
+    paused = client.call("train.pause")
+    assert paused["state"] == "paused" and paused["step"] > 0
+    assert client.call("train.step", n=25) == {"step": paused["step"] + 25}
+    assert client.call("status")["step"] == paused["step"] + 25
+    old_run = client.call("status")["run"]
+    reset = client.call("train.reset", seed=7)
+    assert reset["step"] == 0 and reset["run"] != old_run
+    assert client.call("status")["run"] == reset["run"]
+
+
+def test_train_step_while_training_is_refused_and_training_goes_on(client):
+    client.call("train.start")
+    with pytest.raises(RemoteError) as err:
+        client.call("train.step", n=5)
+    assert err.value.code == "invalid_argument" and "pause" in err.value.message
+    s1 = client.call("status")["step"]
+    time.sleep(0.3)
+    assert client.call("status")["step"] > s1
+
+
+def test_config_set_changes_live_values(client):
+    r = client.call("config.set", lr=0.002, beta=4.0, batch_size=32)
+    assert r["config"]["lr"] == 0.002 and r["config"]["beta"] == 4.0 and r["config"]["batch_size"] == 32
+    client.call("train.step", n=1)
+    assert client.call("status")["config"]["beta"] == 4.0
+
+
+def test_decode_returns_one_image_per_row(client):
+    z = np.array([[0, 0], [1, -1], [3, 3]], dtype=np.float32)
+    images = client.decode(z)
+    assert images.shape == (3, 8, 8) and images.dtype == np.uint8
+    assert not np.array_equal(images[0], images[2])
+
+
+def test_decode_follows_training(client):
+    before = client.decode([[0.5, 0.5]])
+    client.call("train.step", n=50)
+    assert not np.array_equal(before, client.decode([[0.5, 0.5]]))
+
+
+def test_encode_matches_the_latent_stream_and_rows(client):
+    mu, logvar = client.encode([0, 5, 1796])
+    assert mu.shape == (3, 2) and logvar.shape == (3, 2)
+    client.subscribe("latent")
+    _, msg = client.next_stream(topic="latent", timeout=5)
+    coords = np.frombuffer(msg["coords"]["data"], "<f4").reshape(msg["coords"]["shape"])
+    assert np.allclose(coords[[0, 5, 1796]], mu, atol=1e-5)
+
+
+def test_sample_is_seeded(client):
+    z1, im1 = client.sample(4, seed=3)
+    z2, im2 = client.sample(4, seed=3)
+    assert z1.shape == (4, 2) and im1.shape == (4, 8, 8)
+    assert np.array_equal(z1, z2) and np.array_equal(im1, im2)
+    z3, _ = client.sample(4, seed=4)
+    assert not np.array_equal(z1, z3)
+
+
+@pytest.mark.parametrize("case", VECTORS["bad_requests"], ids=lambda c: c["description"])
+def test_bad_request_vectors_get_their_error(client, case):
+    client.dealer.send(bytes.fromhex(case["hex"]))
+    assert client.dealer.poll(5000)
+    reply = msgpack.unpackb(client.dealer.recv(), raw=False)
+    assert reply["ok"] is False and reply["v"] == 1
+    assert reply["error"]["code"] == case["code"], reply
+    assert reply["id"] == case["id"]
+    assert isinstance(reply["error"]["message"], str) and len(reply["error"]["message"]) > 10
+    assert client.call("status")["state"] == "paused"  # still answering
+
+
+@pytest.mark.parametrize(
+    "op,args,code,words",
+    [
+        ("decode", {}, "invalid_argument", "'z' is required"),
+        ("decode", {"z": to_wire(np.zeros((1, 2), np.float32), "u8")}, "invalid_argument", "dtype f32"),
+        ("decode", {"z": to_wire(np.full((1, 2), np.nan, np.float32))}, "invalid_argument", "finite"),
+        ("decode", {"z": to_wire(np.zeros((5000, 2), np.float32))}, "too_large", "at most 4096"),
+        ("encode", {"indices": to_wire(np.array([0, 1797]), "i32")}, "invalid_argument", "0 to 1796"),
+        ("encode", {"indices": to_wire(np.zeros((2, 2)), "i32")}, "invalid_argument", "shape [n]"),
+        ("sample", {"n": 0}, "invalid_argument", "from 1"),
+        ("sample", {}, "invalid_argument", "'n' is required"),
+        ("config.set", {"beta": "high"}, "invalid_argument", "finite number"),
+        ("config.set", {"batch_size": 0}, "invalid_argument", "from 1 to 4096"),
+        ("config.set", {"momentum": 0.9}, "invalid_argument", "accepted: lr, beta, batch_size"),
+        ("train.reset", {"seed": -1}, "invalid_argument", "'seed'"),
+        ("hello", {"protocol": 2}, "invalid_argument", "speaks 1"),
+    ],
+)
+def test_invalid_arguments_name_the_field_and_what_is_accepted(client, op, args, code, words):
+    with pytest.raises(RemoteError) as err:
+        client.call(op, args)
+    assert err.value.code == code and words in err.value.message, err.value.message
+
+
+def test_oversized_body_is_too_large(client):
+    client.dealer.send(msgpack.packb({"v": 1, "id": 99, "op": "status", "args": {"pad": b"\0" * (17 * 2**20)}}))
+    assert client.dealer.poll(10000)
+    reply = msgpack.unpackb(client.dealer.recv())
+    assert reply["error"]["code"] == "too_large" and reply["id"] is None
+    assert client.call("status")["step"] == 0
+
+
+def test_internal_errors_are_replied_and_the_server_survives(server, client, monkeypatch):
+    def broken(*_):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(server.server.inference, "decode", broken)
+    with pytest.raises(RemoteError) as err:
+        client.decode([[0, 0]])
+    assert err.value.code == "internal" and "boom" in err.value.message
+    assert client.call("status")["state"] == "paused"
+
+
+def test_envelope_frames_are_echoed_for_req_sockets(server):
+    ctx = zmq.Context.instance()
+    req = ctx.socket(zmq.REQ)
+    req.setsockopt(zmq.LINGER, 0)
+    req.connect(server.control)
+    req.send(msgpack.packb({"v": 1, "id": 1, "op": "status", "args": {}}))
+    assert req.poll(5000)
+    assert msgpack.unpackb(req.recv())["ok"] is True
+    req.close()
+
+
+def test_out_of_order_replies_are_matched_by_id(client):
+    slow = client.send("train.step", {"n": 300})
+    fast = client.send("status")
+    assert client.reply(fast)["ok"] and client.reply(slow)["result"]["step"] == 300
+
+
+def test_streams_carry_every_topic_with_schema_fields(make_server):
+    b = make_server(paused=False)
+    with b.client() as c:
+        c.subscribe()
+        seen: dict[str, dict] = {}
+        deadline = time.time() + 15
+        while len(seen) < 3 and time.time() < deadline:
+            topic, body = c.next_stream(timeout=5)
+            seen[topic] = body
+        assert {"metrics", "latent", "status"} <= set(seen)
+        for topic, body in seen.items():
+            assert not check_stream(topic, body), check_stream(topic, body)
+        lat = seen["latent"]
+        assert lat["coords"]["shape"] == [1797, 2] and lat["labels"]["shape"] == [1797]
+        c.call("train.reset")
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            topic, body = c.next_stream(timeout=5)
+            if topic == "log" and body["event"] == "reset":
+                break
+        else:
+            pytest.fail("no log message for the reset")
+
+
+def test_metrics_stream_is_rate_limited(make_server):
+    b = make_server(paused=False)
+    with b.client() as c:
+        c.subscribe("metrics")
+        c.next_stream(timeout=5)
+        t0, n = time.time(), 0
+        while time.time() - t0 < 1.0:
+            c.next_stream(timeout=5)
+            n += 1
+        assert 5 <= n <= 25  # 20 Hz nominal

@@ -1,0 +1,114 @@
+"""The trainer thread on its own: controls, live config, NaN recovery, outputs."""
+
+import queue
+import time
+
+import pytest
+import torch
+
+from vaestudio.config import ConfigError, ModelConfig, TrainConfig
+from vaestudio.data import load_digits
+from vaestudio.trainer import Trainer
+
+
+@pytest.fixture
+def trainer():
+    t = Trainer(load_digits(), ModelConfig(latent_dim=2), TrainConfig(batch_size=64, seed=1))
+    t.start_thread()
+    yield t
+    t.stop()
+
+
+def wait_result(q: queue.Queue, timeout: float = 30.0):
+    return q.get(timeout=timeout)
+
+
+def test_steps_while_paused_run_exactly_n(trainer):
+    q: queue.Queue = queue.Queue()
+    trainer.request_steps(7, q.put)
+    assert wait_result(q) == {"step": 7}
+    trainer.request_steps(3, q.put)
+    assert wait_result(q) == {"step": 10}
+    time.sleep(0.2)
+    assert trainer.step == 10 and trainer.state == "paused"
+
+
+def test_start_then_pause_reports_where_it_stopped(trainer):
+    trainer.start()
+    deadline = time.time() + 20
+    while trainer.step < 20 and time.time() < deadline:
+        time.sleep(0.01)
+    q: queue.Queue = queue.Queue()
+    trainer.pause(q.put)
+    result = wait_result(q)
+    assert result["state"] == "paused"
+    time.sleep(0.3)
+    assert trainer.step == result["step"] >= 20
+
+
+def test_reset_gives_new_weights_and_run_and_step_zero(trainer):
+    q: queue.Queue = queue.Queue()
+    trainer.request_steps(5, q.put)
+    wait_result(q)
+    old_run, old_w = trainer.run, trainer.snapshot.state["to_mu.weight"].clone()
+    trainer.reset(seed=42, done=q.put)
+    result = wait_result(q)
+    assert result["step"] == 0 and result["run"] != old_run and trainer.run == result["run"]
+    assert not torch.equal(old_w, trainer.snapshot.state["to_mu.weight"])
+
+
+def test_same_seed_reproduces_the_same_trajectory():
+    runs = []
+    for _ in range(2):
+        t = Trainer(load_digits(), ModelConfig(latent_dim=2), TrainConfig(batch_size=32, seed=5))
+        t.start_thread()
+        q: queue.Queue = queue.Queue()
+        t.request_steps(15, q.put)
+        wait_result(q)
+        runs.append((t.latest_metrics["loss"], t.snapshot.state["to_mu.weight"].clone()))
+        t.stop()
+    assert runs[0][0] == runs[1][0] and torch.equal(runs[0][1], runs[1][1])
+
+
+def test_live_config_reaches_the_next_step(trainer):
+    trainer.update_config(lr=0.01, beta=3.0, batch_size=16)
+    q: queue.Queue = queue.Queue()
+    trainer.request_steps(1, q.put)
+    wait_result(q)
+    m = trainer.latest_metrics
+    assert (m["lr"], m["beta"], m["batch_size"]) == (0.01, 3.0, 16)
+    assert trainer.optimizer.param_groups[0]["lr"] == 0.01
+    assert abs(m["loss"] - (m["recon"] + 3.0 * m["kl"])) < 1e-3
+
+
+def test_invalid_config_is_refused_and_leaves_config_alone():
+    with pytest.raises(ConfigError, match="lr must be between"):
+        TrainConfig(lr=-1).validate()
+    with pytest.raises(ConfigError, match="unknown TrainConfig key"):
+        TrainConfig.from_dict({"lr": 0.1, "momentum": 0.9})
+
+
+def test_nan_loss_is_skipped_weights_restored_and_lr_lowered(trainer):
+    q: queue.Queue = queue.Queue()
+    trainer.request_steps(5, q.put)
+    wait_result(q)
+    time.sleep(0.15)  # let a last-good copy be taken
+    lr_before = trainer.config.lr
+    # poison the weights as a diverging step would: the next loss is NaN
+    with torch.no_grad():
+        trainer.model.to_mu.weight.fill_(float("nan"))
+    trainer.request_steps(3, q.put)
+    assert wait_result(q)["step"] == 8  # the NaN step was not counted; 3 real steps ran
+    assert trainer.nan_recoveries == 1
+    assert trainer.config.lr == pytest.approx(lr_before / 2)
+    assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
+    events = []
+    while not trainer.events.empty():
+        events.append(trainer.events.get())
+    assert any(t == "log" and f["event"] == "nan_recovered" for t, f in events)
+
+
+def test_latent_output_covers_the_data_with_labels(trainer):
+    lat = trainer.latest_latent
+    assert lat["coords"].shape == (1797, 2) and lat["indices"].shape == (1797,)
+    assert sorted(set(lat["labels"].tolist())) == list(range(10))
