@@ -17,6 +17,12 @@ def _serve(args: argparse.Namespace) -> int:
     from vaestudio.server import Server
     from vaestudio.trainer import Trainer
 
+    import torch
+
+    # One intra-op thread by default: the studio's models are small, where OpenMP's extra threads
+    # cost more than they give (measured: bench/bench_trainer.py), and the second core is left to
+    # the server loop, inference and the Godot client.
+    torch.set_num_threads(args.threads)
     try:
         dataset = load_dataset(args.dataset)
         model_config = ModelConfig(latent_dim=args.latent_dim, hidden=tuple(args.hidden))
@@ -68,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--batch-size", type=int, default=128)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
+    s.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     s.set_defaults(func=_serve)
     return p
 
