@@ -37,3 +37,19 @@ def test_port_in_use_is_a_clear_error():
         assert r.returncode == 2 and f"cannot listen on {b.control}" in r.stderr
     finally:
         stop_backend_process(b)
+
+
+def test_runs_dir_gets_a_record_per_run(tmp_path):
+    b = start_backend_process("--paused", "--runs-dir", str(tmp_path / "runs"))
+    try:
+        with b.client() as c:
+            first = c.call("status")["run"]
+            second = c.call("train.reset")["run"]
+            c.call("status")
+    finally:
+        stop_backend_process(b)
+    import json
+
+    for run in (first, second):
+        record = json.loads((tmp_path / "runs" / run / "config.json").read_text())
+        assert record["run"] == run and record["model"]["latent_dim"] == 2

@@ -7,6 +7,7 @@ Every request gets exactly one reply, whatever it holds (protocol/README.md).
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import time
@@ -51,6 +52,7 @@ class Server:
         self._deferred: queue.Queue[tuple[list[bytes], dict]] = queue.Queue()
         self._peers: dict[bytes, float] = {}
         self._stopping = False
+        self._recorded_run: str | None = None
         self.requests_served = 0
 
     # ----- state ---------------------------------------------------------------------------------
@@ -101,7 +103,23 @@ class Server:
         self.router.close(0)
         self.pub.close(0)
 
+    def _record_run(self) -> None:
+        """Writes <runs-dir>/<run>/config.json once per run, so every run leaves a trace."""
+        run = self.trainer.run
+        if self.runs_dir is None or run == self._recorded_run:
+            return
+        self._recorded_run = run
+        folder = self.runs_dir / run
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            record = {"run": run, "dataset": self.trainer.dataset.describe(),
+                      "model": self.trainer.model_config.to_dict(), "train": self.trainer.config.to_dict()}
+            (folder / "config.json").write_text(json.dumps(record, indent=2) + "\n")
+        except OSError as exc:
+            log.warning("cannot write the run record in %s: %s", folder, exc)
+
     def _housekeeping(self) -> float:
+        self._record_run()
         while True:
             try:
                 envelope, reply = self._deferred.get_nowait()
