@@ -59,6 +59,8 @@ class FakeBackend:
         self.thread.start()
 
     def close(self) -> None:
+        if self._stop.is_set():
+            return
         self._stop.set()
         self.thread.join(5)
         self.router.close()
