@@ -1,0 +1,35 @@
+class_name BackendOverlay
+extends ColorRect
+## Covers the Studio while the backend is absent and says how to start it; the client keeps
+## retrying on its own, so this goes away by itself when the backend appears.
+
+@onready var _title: Label = $Center/Panel/Rows/Title
+@onready var _hint: Label = $Center/Panel/Rows/Hint
+@onready var _detail: Label = $Center/Panel/Rows/Detail
+
+
+func _ready() -> void:
+	StudioSession.connection_changed.connect(_on_connection_changed)
+	_on_connection_changed(StudioSession.connected)
+	var timer := Timer.new()
+	timer.wait_time = 0.5
+	timer.autostart = true
+	timer.timeout.connect(_refresh_detail)
+	add_child(timer)
+
+
+func _on_connection_changed(connected: bool) -> void:
+	visible = not connected
+	_title.text = "Waiting for the VAE Studio backend at %s" % StudioSession.control_endpoint()
+	_hint.text = (
+		"Start it with  make run  (or  vaestudio serve).  This screen connects by itself"
+		+ " as soon as it is up."
+	)
+	_refresh_detail()
+
+
+func _refresh_detail() -> void:
+	if not visible:
+		return
+	var problem: String = StudioSession.connection_problem()
+	_detail.text = problem if not problem.is_empty() else "Trying to connect…"

@@ -1,0 +1,357 @@
+class_name LatentView
+extends Control
+## The latent plane: the `latent` stream's points coloured by label, drawn by one MultiMesh with
+## the point shader, over a grid with tick labels. Wheel zooms, right/middle drag pans, the left
+## button picks a point to decode, F or the Fit button fits the view to the data. Trackpad
+## pinch zooms and two-finger scroll pans.
+
+## The left button pressed or dragged over the plane at latent position `z` (first two dims).
+signal point_picked(z: Vector2)
+
+const TEXTURE_WIDTH: int = 1024
+const MIN_TICK_SPACING_PX: float = 72.0
+const ZOOM_STEP: float = 1.15
+const FIT_RATE: float = 7.0
+const FIT_MARGIN: float = 0.04
+
+@export var point_size: float = 5.0
+@export var point_alpha: float = 0.8
+
+## The latent position at the centre of the plane and the zoom, in pixels per latent unit.
+var view_center := Vector2.ZERO
+var pixels_per_unit: float = 60.0
+## While true the view follows the data's extent; zooming or panning turns it off.
+var auto_fit: bool = true
+var points_drawn: int = 0
+
+var _frame: StudioLatentFrame
+var _run: String = ""
+var _has_target: bool = false
+var _target_center := Vector2.ZERO
+var _target_scale: float = 60.0
+var _marker := Vector2.ZERO
+var _has_marker: bool = false
+var _panning: bool = false
+var _picking: bool = false
+var _multimesh := MultiMesh.new()
+var _capacity: int = 0
+var _coords_texture: ImageTexture
+var _labels_texture: ImageTexture
+
+@onready var _points: MultiMeshInstance2D = $Points
+@onready var _overlay: Control = $Overlay
+@onready var _title: Label = $Header/Rows/Title
+@onready var _subtitle: Label = $Header/Rows/Subtitle
+@onready var _legend: LabelLegend = $Legend
+@onready var _fit_button: Button = $FitButton
+@onready var _material: ShaderMaterial = _points.material
+
+
+func _ready() -> void:
+	var quad := QuadMesh.new()
+	quad.size = Vector2.ONE
+	_multimesh.transform_format = MultiMesh.TRANSFORM_2D
+	_multimesh.mesh = quad
+	# Points are placed by the shader, so the engine cannot know their extent: never cull them.
+	_multimesh.custom_aabb = AABB(Vector3(-1e6, -1e6, -1.0), Vector3(2e6, 2e6, 2.0))
+	_points.multimesh = _multimesh
+	_material.set_shader_parameter("palette_tex", StudioPalette.make_texture())
+	_material.set_shader_parameter("tex_width", TEXTURE_WIDTH)
+	_overlay.draw.connect(_draw_overlay)
+	_fit_button.pressed.connect(fit)
+	resized.connect(_on_resized)
+	StudioSession.latent_received.connect(_on_latent_received)
+	StudioSession.decode_finished.connect(_on_decode_finished)
+	StudioSession.status_received.connect(_on_status_received)
+	_update_header()
+	_apply_view()
+
+
+func _process(delta: float) -> void:
+	if not auto_fit or not _has_target:
+		return
+	var blend: float = 1.0 - exp(-FIT_RATE * delta)
+	var log_scale: float = lerpf(log(pixels_per_unit), log(_target_scale), blend)
+	var new_center: Vector2 = view_center.lerp(_target_center, blend)
+	if (
+		new_center.distance_to(view_center) * pixels_per_unit > 0.05
+		or absf(exp(log_scale) - pixels_per_unit) > 0.01
+	):
+		view_center = new_center
+		pixels_per_unit = exp(log_scale)
+		_apply_view()
+
+
+func _gui_input(event: InputEvent) -> void:
+	var button := event as InputEventMouseButton
+	if button != null:
+		match button.button_index:
+			MOUSE_BUTTON_WHEEL_UP:
+				if button.pressed:
+					zoom_at(button.position, ZOOM_STEP)
+			MOUSE_BUTTON_WHEEL_DOWN:
+				if button.pressed:
+					zoom_at(button.position, 1.0 / ZOOM_STEP)
+			MOUSE_BUTTON_RIGHT, MOUSE_BUTTON_MIDDLE:
+				_panning = button.pressed
+			MOUSE_BUTTON_LEFT:
+				_picking = button.pressed
+				if button.pressed:
+					point_picked.emit(to_latent(button.position))
+		accept_event()
+		return
+	var magnify := event as InputEventMagnifyGesture
+	if magnify != null:
+		zoom_at(magnify.position, magnify.factor)
+		accept_event()
+		return
+	var pan := event as InputEventPanGesture
+	if pan != null:
+		auto_fit = false
+		view_center += Vector2(pan.delta.x, -pan.delta.y) * 8.0 / pixels_per_unit
+		_apply_view()
+		accept_event()
+		return
+	var motion := event as InputEventMouseMotion
+	if motion != null:
+		if _panning:
+			auto_fit = false
+			view_center -= Vector2(motion.relative.x, -motion.relative.y) / pixels_per_unit
+			_apply_view()
+		if _picking:
+			point_picked.emit(to_latent(motion.position))
+		accept_event()
+
+
+func _unhandled_input(event: InputEvent) -> void:
+	if event.is_action_pressed("latent_fit"):
+		fit()
+		get_viewport().set_input_as_handled()
+
+
+func _draw() -> void:
+	draw_rect(Rect2(Vector2.ZERO, size), StudioPalette.BACKGROUND)
+	var step: float = tick_step()
+	var lo: Vector2 = to_latent(Vector2(0.0, size.y))
+	var hi: Vector2 = to_latent(Vector2(size.x, 0.0))
+	for i in range(ceili(lo.x / step), floori(hi.x / step) + 1):
+		var x: float = to_screen(Vector2(i * step, 0.0)).x
+		var color: Color = StudioPalette.GRID_AXIS if i == 0 else StudioPalette.GRID
+		draw_line(Vector2(x, 0.0), Vector2(x, size.y), color, 1.0)
+	for i in range(ceili(lo.y / step), floori(hi.y / step) + 1):
+		var y: float = to_screen(Vector2(0.0, i * step)).y
+		var color: Color = StudioPalette.GRID_AXIS if i == 0 else StudioPalette.GRID
+		draw_line(Vector2(0.0, y), Vector2(size.x, y), color, 1.0)
+
+
+## Latent position (first two dims) under the pixel `at` of this control.
+func to_latent(at: Vector2) -> Vector2:
+	var d: Vector2 = (at - size * 0.5) / pixels_per_unit
+	return view_center + Vector2(d.x, -d.y)
+
+
+## Pixel of this control showing latent position `z`.
+func to_screen(z: Vector2) -> Vector2:
+	var d: Vector2 = (z - view_center) * pixels_per_unit
+	return size * 0.5 + Vector2(d.x, -d.y)
+
+
+## Grid spacing in latent units: 1, 2 or 5 times a power of ten, at least MIN_TICK_SPACING_PX.
+func tick_step() -> float:
+	var raw: float = MIN_TICK_SPACING_PX / pixels_per_unit
+	var power: float = pow(10.0, floorf(log(raw) / log(10.0)))
+	for mult: float in [1.0, 2.0, 5.0]:
+		if mult * power >= raw:
+			return mult * power
+	return 10.0 * power
+
+
+func zoom_at(at: Vector2, factor: float) -> void:
+	auto_fit = false
+	var anchor: Vector2 = to_latent(at)
+	pixels_per_unit = clampf(pixels_per_unit * factor, 1e-3, 1e7)
+	view_center += anchor - to_latent(at)
+	_apply_view()
+
+
+## Fits the view to the data now and keeps following it as it moves.
+func fit() -> void:
+	auto_fit = true
+	_update_fit_target()
+
+
+func _update_fit_target() -> void:
+	if _frame == null or _frame.count == 0:
+		return
+	var bounds: Rect2 = _frame.bounds()
+	var extent := Vector2(maxf(bounds.size.x, 1e-3), maxf(bounds.size.y, 1e-3))
+	extent *= 1.0 + 2.0 * FIT_MARGIN
+	# Keep the data clear of the header and legend above and the hint and Fit button below.
+	var area := Rect2(Vector2(40.0, 64.0), size - Vector2(40.0 + 16.0, 64.0 + 56.0))
+	area.size = area.size.max(Vector2(40.0, 40.0))
+	_target_scale = minf(area.size.x / extent.x, area.size.y / extent.y)
+	var shift: Vector2 = area.get_center() - size * 0.5
+	_target_center = bounds.get_center() - Vector2(shift.x, -shift.y) / _target_scale
+	_has_target = true
+
+
+func _on_latent_received(frame: StudioLatentFrame) -> void:
+	var first: bool = _frame == null or frame.run != _run
+	_frame = frame
+	_run = frame.run
+	_upload(frame)
+	if first:
+		auto_fit = true
+	if auto_fit:
+		_update_fit_target()
+		if first:
+			view_center = _target_center
+			pixels_per_unit = _target_scale
+			_apply_view()
+	_legend.show_labels(frame.has_labels())
+	_update_header()
+
+
+func _on_decode_finished(z: PackedFloat32Array, _image: Image) -> void:
+	_marker = Vector2(z[0], z[1] if z.size() > 1 else 0.0)
+	_has_marker = true
+	_overlay.queue_redraw()
+
+
+func _on_status_received(_status: Dictionary) -> void:
+	if _frame == null:
+		_update_header()
+
+
+func _on_resized() -> void:
+	if auto_fit:
+		_update_fit_target()
+	_apply_view()
+
+
+func _upload(frame: StudioLatentFrame) -> void:
+	var n: int = frame.count
+	if n > _capacity:
+		_allocate(n)
+	_multimesh.visible_instance_count = n
+	points_drawn = n
+	if n == 0:
+		return
+	var coords: Image = _flat_image(frame.coord_bytes, Image.FORMAT_RF)
+	_coords_texture = _update_texture(_coords_texture, coords, "coords_tex")
+	if frame.has_labels():
+		var labels: Image = _flat_image(frame.label_bytes, Image.FORMAT_RGBA8)
+		_labels_texture = _update_texture(_labels_texture, labels, "labels_tex")
+	_material.set_shader_parameter("latent_dim", frame.latent_dim)
+	_material.set_shader_parameter("has_labels", frame.has_labels())
+
+
+## Lays 4-byte elements out in rows of TEXTURE_WIDTH texels (the shader indexes them the same way).
+func _flat_image(bytes: PackedByteArray, format: Image.Format) -> Image:
+	var rows: int = maxi(1, ceili(bytes.size() / 4.0 / TEXTURE_WIDTH))
+	var padded: PackedByteArray = bytes.duplicate()
+	padded.resize(TEXTURE_WIDTH * rows * 4)
+	return Image.create_from_data(TEXTURE_WIDTH, rows, false, format, padded)
+
+
+func _update_texture(texture: ImageTexture, image: Image, parameter: String) -> ImageTexture:
+	if texture != null and texture.get_size() == Vector2(image.get_size()):
+		if texture.get_format() == image.get_format():
+			texture.update(image)
+			return texture
+	var created := ImageTexture.create_from_image(image)
+	_material.set_shader_parameter(parameter, created)
+	return created
+
+
+## Makes room for `count` instances. Their transforms stay identity: the shader places them.
+func _allocate(count: int) -> void:
+	_capacity = count
+	_multimesh.instance_count = count
+	var buffer := PackedFloat32Array([1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0])
+	while buffer.size() < count * 8:
+		buffer.append_array(buffer)
+	buffer.resize(count * 8)
+	_multimesh.buffer = buffer
+
+
+func _apply_view() -> void:
+	var scale_px := Vector2(pixels_per_unit, -pixels_per_unit)
+	_material.set_shader_parameter("view_scale", scale_px)
+	_material.set_shader_parameter("view_offset", size * 0.5 - view_center * scale_px)
+	_material.set_shader_parameter("point_size", point_size)
+	_material.set_shader_parameter("point_alpha", point_alpha)
+	queue_redraw()
+	_overlay.queue_redraw()
+
+
+func _update_header() -> void:
+	var dim: int = StudioSession.latent_dim()
+	if _frame == null:
+		_title.text = "Latent space"
+		_subtitle.text = "waiting for the latent stream…"
+		return
+	_title.text = "Latent space · %s points · step %d" % [_group(_frame.count), _frame.step]
+	if dim > 2:
+		_subtitle.text = (
+			"showing z0 (x) and z1 (y) of %d dims · decoding keeps z2…z%d at 0" % [dim, dim - 1]
+		)
+	elif dim == 1:
+		_subtitle.text = "1-D latent: z0 on both axes"
+	else:
+		_subtitle.text = "z0 (x) and z1 (y)"
+
+
+func _draw_overlay() -> void:
+	var font: Font = get_theme_default_font()
+	var step: float = tick_step()
+	var decimals: int = maxi(0, -floori(log(step) / log(10.0) + 1e-6))
+	var lo: Vector2 = to_latent(Vector2(0.0, size.y))
+	var hi: Vector2 = to_latent(Vector2(size.x, 0.0))
+	var color: Color = StudioPalette.TEXT_DIM
+	for i in range(ceili(lo.x / step), floori(hi.x / step) + 1):
+		var x: float = to_screen(Vector2(i * step, 0.0)).x
+		var text: String = _tick_text(i * step, decimals)
+		_overlay_text(Vector2(x + 3.0, size.y - 6.0), text, color)
+	for i in range(ceili(lo.y / step), floori(hi.y / step) + 1):
+		var y: float = to_screen(Vector2(0.0, i * step)).y
+		if y < 64.0 or y > size.y - 52.0:
+			continue  # under the header or the hint
+		var text: String = _tick_text(i * step, decimals)
+		_overlay_text(Vector2(4.0, y - 3.0), text, color)
+	if _has_marker:
+		var at: Vector2 = to_screen(_marker)
+		var accent: Color = StudioPalette.ACCENT
+		_overlay.draw_arc(at, 9.0, 0.0, TAU, 32, Color(0.0, 0.0, 0.0, 0.6), 4.0, true)
+		_overlay.draw_arc(at, 9.0, 0.0, TAU, 32, accent, 2.0, true)
+		for direction: Vector2 in [Vector2.LEFT, Vector2.RIGHT, Vector2.UP, Vector2.DOWN]:
+			_overlay.draw_line(at + direction * 12.0, at + direction * 20.0, accent, 2.0, true)
+	if _frame == null:
+		var message: String = "No latent frames yet"
+		var width: float = font.get_string_size(message, HORIZONTAL_ALIGNMENT_LEFT, -1, 18).x
+		_overlay_text(size * 0.5 - Vector2(width * 0.5, 0.0), message, StudioPalette.TEXT_DIM, 18)
+
+
+## Text on the overlay, outlined in the background colour so it reads over the points.
+func _overlay_text(at: Vector2, text: String, color: Color, font_size: int = 12) -> void:
+	var font: Font = get_theme_default_font()
+	var outline: Color = StudioPalette.BACKGROUND
+	_overlay.draw_string_outline(
+		font, at, text, HORIZONTAL_ALIGNMENT_LEFT, -1, font_size, 4, outline
+	)
+	_overlay.draw_string(font, at, text, HORIZONTAL_ALIGNMENT_LEFT, -1, font_size, color)
+
+
+static func _tick_text(value: float, decimals: int) -> String:
+	if absf(value) < 1e-9:
+		return "0"
+	return String.num(value, decimals)
+
+
+static func _group(value: int) -> String:
+	var text: String = str(value)
+	var out: String = ""
+	while text.length() > 3:
+		out = "," + text.right(3) + out
+		text = text.left(text.length() - 3)
+	return text + out

@@ -1,0 +1,44 @@
+class_name StudioPalette
+extends RefCounted
+## Colours shared by the Studio's components: one per digit label, plus the chrome.
+
+const LABELS: Array[Color] = [
+	Color("#4e9bf0"),
+	Color("#ff9a3c"),
+	Color("#52c46b"),
+	Color("#f05a5e"),
+	Color("#b07ff0"),
+	Color("#c9895f"),
+	Color("#f27fcf"),
+	Color("#a0a8b4"),
+	Color("#d8d449"),
+	Color("#3fd0e0"),
+]
+const UNLABELLED := Color("#9fb3c8")
+const BACKGROUND := Color("#12151b")
+const PANEL := Color("#1a1f27")
+const GRID := Color(1.0, 1.0, 1.0, 0.06)
+const GRID_AXIS := Color(1.0, 1.0, 1.0, 0.28)
+const TEXT := Color("#d7dde6")
+const TEXT_DIM := Color("#8792a2")
+const ACCENT := Color("#ffd23f")
+const OK := Color("#4cd07d")
+const WARN := Color("#ffb347")
+const ERROR := Color("#ff6b6b")
+const RECON := Color("#4e9bf0")
+const KL := Color("#ff9a3c")
+
+
+## Colour of a label; labels outside 0..9 (or absent, -1) get the neutral colour.
+static func label_color(label: int) -> Color:
+	if label < 0 or label >= LABELS.size():
+		return UNLABELLED
+	return LABELS[label]
+
+
+## A 16×1 texture for the point shader: texel i is the colour of label i, texel 15 is "unlabelled".
+static func make_texture() -> ImageTexture:
+	var image := Image.create(16, 1, false, Image.FORMAT_RGBA8)
+	for i in 16:
+		image.set_pixel(i, 0, label_color(i if i < LABELS.size() else -1))
+	return ImageTexture.create_from_image(image)

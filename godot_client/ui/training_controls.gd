@@ -1,0 +1,150 @@
+class_name TrainingControls
+extends PanelContainer
+## Start/pause, step, reset and the hyperparameters the backend takes live (`config.set`).
+
+const STEP_COUNT: int = 10
+
+var _editing: Dictionary = {}
+
+@onready var _run_button: Button = $Rows/Buttons/RunButton
+@onready var _step_button: Button = $Rows/Buttons/StepButton
+@onready var _reset_button: Button = $Rows/Buttons/ResetButton
+@onready var _lr_edit: LineEdit = $Rows/Fields/LrEdit
+@onready var _beta_edit: LineEdit = $Rows/Fields/BetaEdit
+@onready var _batch_spin: SpinBox = $Rows/Fields/BatchSpin
+@onready var _message: Label = $Rows/Message
+
+
+func _ready() -> void:
+	_run_button.pressed.connect(_on_run_pressed)
+	_step_button.pressed.connect(_on_step_pressed)
+	_reset_button.pressed.connect(_on_reset_pressed)
+	for edit: LineEdit in [_lr_edit, _beta_edit]:
+		edit.text_submitted.connect(_on_field_submitted.bind(edit))
+		edit.focus_exited.connect(_on_field_left.bind(edit))
+		edit.text_changed.connect(_on_field_edited.bind(edit))
+	_batch_spin.value_changed.connect(_on_batch_changed)
+	StudioSession.connection_changed.connect(_on_connection_changed)
+	StudioSession.status_received.connect(_on_status_received)
+	StudioSession.request_failed.connect(_on_request_failed)
+	_on_connection_changed(StudioSession.connected)
+
+
+func _on_connection_changed(connected: bool) -> void:
+	for control: Control in [_run_button, _reset_button, _lr_edit, _beta_edit, _batch_spin]:
+		_set_enabled(control, connected)
+	_set_enabled(_step_button, connected and not StudioSession.is_training())
+	if not connected:
+		_show("Controls are off until the backend is connected.", StudioPalette.TEXT_DIM)
+	elif _message.text.begins_with("Controls are off") or _message.text.is_empty():
+		_show("Type lr or β and press Enter to apply it while training.", StudioPalette.TEXT_DIM)
+
+
+func _on_status_received(status: Dictionary) -> void:
+	var training: bool = status.get("state", "") == "training"
+	_run_button.text = "❚❚  Pause" if training else "▶  Train"
+	_run_button.tooltip_text = "Pause training" if training else "Start training"
+	_set_enabled(_step_button, StudioSession.connected and not training)
+	var config: Variant = status.get("config")
+	if config is Dictionary:
+		_fill(_lr_edit, config.get("lr"))
+		_fill(_beta_edit, config.get("beta"))
+		var batch: Variant = config.get("batch_size")
+		if typeof(batch) in [TYPE_INT, TYPE_FLOAT] and not _batch_spin.get_line_edit().has_focus():
+			_batch_spin.set_value_no_signal(float(batch))
+
+
+func _on_run_pressed() -> void:
+	var op: String = "train.pause" if StudioSession.is_training() else "train.start"
+	StudioSession.send(op, {}, _on_control_reply.bind(op))
+
+
+func _on_step_pressed() -> void:
+	StudioSession.send("train.step", {"n": STEP_COUNT}, _on_control_reply.bind("train.step"))
+
+
+func _on_reset_pressed() -> void:
+	StudioSession.send("train.reset", {}, _on_control_reply.bind("train.reset"))
+
+
+func _on_control_reply(reply: Dictionary, op: String) -> void:
+	if reply.get("ok", false):
+		_show("%s done." % op, StudioPalette.OK)
+		StudioSession.send("status", {}, _on_status_reply)
+
+
+func _on_status_reply(reply: Dictionary) -> void:
+	if reply.get("ok", false) and reply.get("result") is Dictionary:
+		_on_status_received(reply["result"])
+
+
+func _on_field_edited(_text: String, edit: LineEdit) -> void:
+	_editing[edit] = true
+
+
+func _on_field_left(edit: LineEdit) -> void:
+	if _editing.get(edit, false):
+		_on_field_submitted(edit.text, edit)
+
+
+func _on_field_submitted(text: String, edit: LineEdit) -> void:
+	_editing.erase(edit)
+	var key: String = "lr" if edit == _lr_edit else "beta"
+	var stripped: String = text.strip_edges()
+	if not stripped.is_valid_float():
+		_show(
+			"%s must be a number, e.g. 0.001 or 1e-3; got '%s'." % [key, stripped],
+			StudioPalette.ERROR
+		)
+		return
+	var value: float = stripped.to_float()
+	StudioSession.send("config.set", {key: value}, _on_config_reply.bind(key, value))
+
+
+func _on_batch_changed(value: float) -> void:
+	var batch: int = roundi(value)
+	StudioSession.send(
+		"config.set", {"batch_size": batch}, _on_config_reply.bind("batch_size", batch)
+	)
+
+
+func _on_config_reply(reply: Dictionary, key: String, value: Variant) -> void:
+	if reply.get("ok", false):
+		_show("%s set to %s." % [key, str(value)], StudioPalette.OK)
+		StudioSession.send("status", {}, _on_status_reply)
+
+
+func _on_request_failed(op: String, message: String) -> void:
+	if op == "decode" or op == "status" or op == "hello":
+		return
+	_show("%s failed — %s" % [op, message], StudioPalette.ERROR)
+
+
+func _fill(edit: LineEdit, value: Variant) -> void:
+	if typeof(value) not in [TYPE_INT, TYPE_FLOAT] or edit.has_focus() or _editing.get(edit, false):
+		return
+	edit.text = short_number(float(value))
+
+
+## A float the way a person would type it: 0.001, 1, 2.5, 1e-05.
+static func short_number(value: float) -> String:
+	if value == 0.0 or (absf(value) >= 1e-4 and absf(value) < 1e6):
+		return String.num(value, 6)
+	var exponent: int = floori(log(absf(value)) / log(10.0))
+	var mantissa: float = value / pow(10.0, exponent)
+	return "%se%d" % [String.num(mantissa, 3), exponent]
+
+
+func _show(text: String, color: Color) -> void:
+	_message.text = text
+	_message.tooltip_text = text
+	_message.add_theme_color_override("font_color", color)
+
+
+static func _set_enabled(control: Control, enabled: bool) -> void:
+	if control is BaseButton:
+		(control as BaseButton).disabled = not enabled
+	elif control is LineEdit:
+		(control as LineEdit).editable = enabled
+	elif control is SpinBox:
+		(control as SpinBox).editable = enabled
