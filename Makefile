@@ -12,3 +12,4 @@ test: venv
 
 bench: venv
 	.venv/bin/python bench/bench_trainer.py
+	.venv/bin/python bench/bench_godot.py
