@@ -14,8 +14,10 @@ import pytest
 import zmq
 
 from vaestudio.client import Client
-from vaestudio.config import ModelConfig, TrainConfig
-from vaestudio.data import load_dataset
+from vaestudio.config import TrainConfig
+from vaestudio.datasets import load_dataset
+from vaestudio.models import ModelSpec
+from vaestudio.runs import RunStore
 from vaestudio.server import Server
 from vaestudio.trainer import Trainer
 
@@ -43,13 +45,19 @@ class Backend:
 
 
 @pytest.fixture
-def make_server():
-    """Starts in-process servers (trainer thread + server loop thread) on random loopback ports."""
+def make_server(tmp_path):
+    """Starts in-process servers (trainer thread + server loop thread) on random loopback ports,
+    with runs under tmp_path/runs and data files readable from tmp_path/data."""
     started: list[tuple[Server, threading.Thread]] = []
+    (tmp_path / "data").mkdir(exist_ok=True)
 
-    def start(paused: bool = True, latent_dim: int = 2, **train: object) -> Backend:
-        trainer = Trainer(load_dataset("digits"), ModelConfig(latent_dim=latent_dim), TrainConfig(**train))
-        server = Server(trainer, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*", context=zmq.Context())
+    def start(paused: bool = True, latent_dim: int = 2, model: str = "vae", dataset: str = "digits",
+              **train: object) -> Backend:
+        store = RunStore(tmp_path / "runs")
+        trainer = Trainer(load_dataset(dataset), ModelSpec(name=model, latent_dim=latent_dim), TrainConfig(**train),
+                          store=store)
+        server = Server(trainer, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*", store=store,
+                        data_dirs=[tmp_path / "data"], context=zmq.Context())
         trainer.start_thread()
         if not paused:
             trainer.start()
@@ -77,14 +85,24 @@ def client(server):
         yield c
 
 
-def start_backend_process(*extra: str, timeout: float = 60.0) -> Backend:
+def start_backend_process(*extra: str, timeout: float = 60.0, runs_dir: Path | None = None) -> Backend:
+    """`vaestudio serve` as a subprocess on free loopback ports. Without runs_dir, runs go to a
+    temporary folder that is removed with the process (see stop_backend_process)."""
+    import tempfile
+
     control, stream = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
+    tmp = None
+    if runs_dir is None and "--runs-dir" not in extra:
+        tmp = tempfile.TemporaryDirectory(prefix="vaestudio-runs-")
+        runs_dir = Path(tmp.name)
+    runs = ["--runs-dir", str(runs_dir)] if runs_dir is not None else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vaestudio", "serve", "--control", control, "--stream", stream, *extra],
+        [sys.executable, "-m", "vaestudio", *runs, "serve", "--control", control, "--stream", stream, *extra],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     backend = Backend(control, stream, process=proc)
+    backend.tmp = tmp
     with backend.client(timeout=1.0) as c:
         deadline = timeout
         while True:
@@ -111,6 +129,8 @@ def stop_backend_process(backend: Backend) -> str:
     except subprocess.TimeoutExpired:
         proc.kill()
         out, _ = proc.communicate()
+    if getattr(backend, "tmp", None) is not None:
+        backend.tmp.cleanup()
     return out
 
 

@@ -32,7 +32,18 @@ def check_fields(message: dict, spec: dict, where: str) -> list[str]:
 
 
 def check_result(op: str, result: dict) -> list[str]:
-    return check_fields(result, {"fields": SCHEMA["ops"][op]["result"]}, f"result of {op}")
+    spec = SCHEMA["ops"][op]
+    optional = set(spec.get("result_optional", ()))
+    groups = spec.get("result_one_of", [])
+    for group in groups:
+        optional |= set(group)
+    problems = check_fields(result, {"fields": spec["result"], "optional": sorted(optional)}, f"result of {op}")
+    if groups and sum(all(k in result for k in g) for g in groups) != 1:
+        problems.append(f"result of {op}: exactly one of {groups} must be present")
+    for name, item_spec in spec.get("items", {}).items():
+        for i, item in enumerate(result.get(name, [])):
+            problems += check_fields(item, {"fields": item_spec}, f"{op}.{name}[{i}]")
+    return problems
 
 
 def check_stream(topic: str, body: dict) -> list[str]:

@@ -13,7 +13,7 @@ def test_serve_logs_where_it_listens_and_stops_cleanly_on_sigterm():
         assert c.call("status")["state"] == "paused"
     out = stop_backend_process(b)
     assert b.process.returncode == 0, out
-    assert f"control (ROUTER) on {b.control}" in out and "training a VAE" in out and "stopped at step 0" in out
+    assert f"control (ROUTER) on {b.control}" in out and "training vae (latent_dim 2, mlp) on digits" in out and "stopped at step 0" in out
 
 
 def test_ctrl_c_stops_cleanly():
@@ -26,7 +26,7 @@ def test_ctrl_c_stops_cleanly():
 def test_unknown_dataset_is_a_clear_error():
     r = subprocess.run([sys.executable, "-m", "vaestudio", "serve", "--dataset", "mnist-from-the-web"],
                        cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and "unknown data set 'mnist-from-the-web'; available: digits" in r.stderr
+    assert r.returncode == 2 and "unknown data set 'mnist-from-the-web'; available: digits, shapes" in r.stderr
 
 
 def test_port_in_use_is_a_clear_error():
@@ -40,7 +40,7 @@ def test_port_in_use_is_a_clear_error():
 
 
 def test_runs_dir_gets_a_record_per_run(tmp_path):
-    b = start_backend_process("--paused", "--runs-dir", str(tmp_path / "runs"))
+    b = start_backend_process("--paused", runs_dir=tmp_path / "runs")
     try:
         with b.client() as c:
             first = c.call("status")["run"]

@@ -4,8 +4,17 @@ import math
 
 import torch
 
-from vaestudio.config import ModelConfig
-from vaestudio.model import VAE, kl_standard_normal, reparameterize
+from vaestudio.models import ModelSpec, build_model
+from vaestudio.models.base import kl_standard_normal as kl_per_dim
+from vaestudio.models.base import reparameterize
+
+
+def kl_standard_normal(mu, logvar):
+    return kl_per_dim(mu, logvar).sum(1)
+
+
+def VAE(spec):
+    return build_model(spec)
 
 
 def test_closed_form_kl_matches_monte_carlo_estimate():
@@ -38,7 +47,7 @@ def test_reparameterised_sample_has_the_posterior_moments_and_carries_gradients(
 
 def test_loss_is_summed_over_pixels_and_averaged_over_the_batch():
     torch.manual_seed(0)
-    model = VAE(ModelConfig(input_dim=16, latent_dim=2, hidden=(8,)))
+    model = VAE(ModelSpec(input_dim=16, latent_dim=2, hidden=(8,)))
     x = torch.rand(6, 16)
     out = model(x, beta=2.0, generator=torch.Generator().manual_seed(3))
     logits = model.decode_logits(out.z)
@@ -52,7 +61,7 @@ def test_loss_is_summed_over_pixels_and_averaged_over_the_batch():
 
 
 def test_gaussian_likelihood_is_the_normal_negative_log_density():
-    model = VAE(ModelConfig(input_dim=3, latent_dim=2, hidden=(4,), likelihood="gaussian", obs_sigma=0.5))
+    model = VAE(ModelSpec(input_dim=3, latent_dim=2, hidden=(4,), likelihood="gaussian", obs_sigma=0.5))
     x = torch.tensor([[0.1, 0.2, 0.3]])
     mean = torch.tensor([[0.0, 0.5, 0.3]])
     expected = -torch.distributions.Normal(mean, 0.5).log_prob(x).sum(1)
@@ -60,17 +69,17 @@ def test_gaussian_likelihood_is_the_normal_negative_log_density():
 
 
 def test_decode_gives_pixel_values_in_unit_range():
-    model = VAE(ModelConfig(input_dim=64, latent_dim=2))
+    model = VAE(ModelSpec(input_dim=64, latent_dim=2))
     x = model.decode(torch.randn(10, 2) * 50)
     assert x.shape == (10, 64) and x.min() >= 0 and x.max() <= 1
 
 
 def test_training_on_digits_lowers_the_loss():
-    from vaestudio.data import load_digits
+    from vaestudio.datasets import load_dataset
 
     torch.manual_seed(0)
-    data = load_digits()
-    model = VAE(ModelConfig(input_dim=64, latent_dim=2))
+    data = load_dataset("digits")
+    model = VAE(ModelSpec(input_dim=64, latent_dim=2))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = data.x[data.train_idx]
     first = model(x).loss.item()
@@ -86,9 +95,9 @@ def test_training_on_digits_lowers_the_loss():
 
 
 def test_digits_split_is_deterministic_and_disjoint():
-    from vaestudio.data import load_digits
+    from vaestudio.datasets import load_dataset
 
-    a, b = load_digits(), load_digits()
+    a, b = load_dataset("digits"), load_dataset("digits")
     assert a.n == 1797 and a.x.shape == (1797, 64) and a.labels.shape == (1797,)
     assert torch.equal(a.train_idx, b.train_idx) and torch.equal(a.test_idx, b.test_idx)
     assert len(set(a.train_idx.tolist()) & set(a.test_idx.tolist())) == 0

@@ -6,14 +6,19 @@ import time
 import pytest
 import torch
 
-from vaestudio.config import ConfigError, ModelConfig, TrainConfig
-from vaestudio.data import load_digits
+from vaestudio.config import ConfigError, TrainConfig
+from vaestudio.datasets import load_dataset
+from vaestudio.models import ModelSpec
 from vaestudio.trainer import Trainer
+
+
+def load_digits():
+    return load_dataset("digits")
 
 
 @pytest.fixture
 def trainer():
-    t = Trainer(load_digits(), ModelConfig(latent_dim=2), TrainConfig(batch_size=64, seed=1))
+    t = Trainer(load_digits(), ModelSpec(latent_dim=2), TrainConfig(batch_size=64, seed=1))
     t.start_thread()
     yield t
     t.stop()
@@ -60,7 +65,7 @@ def test_reset_gives_new_weights_and_run_and_step_zero(trainer):
 def test_same_seed_reproduces_the_same_trajectory():
     runs = []
     for _ in range(2):
-        t = Trainer(load_digits(), ModelConfig(latent_dim=2), TrainConfig(batch_size=32, seed=5))
+        t = Trainer(load_digits(), ModelSpec(latent_dim=2), TrainConfig(batch_size=32, seed=5))
         t.start_thread()
         q: queue.Queue = queue.Queue()
         t.request_steps(15, q.put)
@@ -82,9 +87,9 @@ def test_live_config_reaches_the_next_step(trainer):
 
 
 def test_invalid_config_is_refused_and_leaves_config_alone():
-    with pytest.raises(ConfigError, match="lr must be between"):
+    with pytest.raises(ConfigError, match="lr must be a number from"):
         TrainConfig(lr=-1).validate()
-    with pytest.raises(ConfigError, match="unknown TrainConfig key"):
+    with pytest.raises(ConfigError, match="unknown training key"):
         TrainConfig.from_dict({"lr": 0.1, "momentum": 0.9})
 
 

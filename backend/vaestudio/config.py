@@ -1,9 +1,9 @@
-"""Typed configuration records. Unknown keys raise at once instead of being silently ignored."""
+"""The training configuration: one typed record, checked at once; unknown keys raise."""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -11,81 +11,87 @@ class ConfigError(ValueError):
     """A configuration value or key that is not accepted; the message says what is."""
 
 
-def _from_dict(cls, data: dict[str, Any]):
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(f"unknown {cls.__name__} key(s) {unknown}; accepted: {sorted(known)}")
-    obj = cls(**data)
-    obj.validate()
-    return obj
-
-
-@dataclass
-class ModelConfig:
-    """The VAE's shape. `input_dim` and `likelihood` come from the data set."""
-
-    input_dim: int = 64
-    latent_dim: int = 2
-    hidden: tuple[int, ...] = (256, 128)
-    likelihood: str = "bernoulli"  # "bernoulli" (pixels in [0, 1]) or "gaussian" (real values)
-    obs_sigma: float = 0.1  # fixed std of the Gaussian likelihood
-
-    def validate(self) -> None:
-        self.hidden = tuple(int(h) for h in self.hidden)
-        if not 1 <= self.latent_dim <= 256:
-            raise ConfigError(f"latent_dim must be between 1 and 256, got {self.latent_dim}")
-        if self.input_dim < 1:
-            raise ConfigError(f"input_dim must be positive, got {self.input_dim}")
-        if not self.hidden or any(h < 1 or h > 8192 for h in self.hidden):
-            raise ConfigError(f"hidden must be 1 to 8192 units per layer, got {list(self.hidden)}")
-        if self.likelihood not in ("bernoulli", "gaussian"):
-            raise ConfigError(f"likelihood must be 'bernoulli' or 'gaussian', got {self.likelihood!r}")
-        if not self.obs_sigma > 0:
-            raise ConfigError(f"obs_sigma must be > 0, got {self.obs_sigma}")
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["hidden"] = list(self.hidden)
-        return d
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
-        return _from_dict(cls, data)
-
-
 # Ranges accepted for the live-tunable values; the wire contract quotes them in its errors.
 LR_RANGE = (1e-7, 10.0)
 BETA_RANGE = (0.0, 1000.0)
 BATCH_RANGE = (1, 4096)
+FREE_BITS_RANGE = (0.0, 10.0)
+GRAD_CLIP_RANGE = (0.0, 1e6)
+CHOICES = {
+    "optimizer": ("adam", "adamw", "sgd"),
+    "schedule": ("constant", "cosine", "step"),
+    "kl_warmup": ("none", "linear", "cyclic"),
+    "device": ("auto", "cpu", "cuda", "mps"),
+}
+# What `config.set` may change while training runs (the rest needs a new run).
+LIVE_KEYS = ("lr", "beta", "batch_size", "free_bits", "grad_clip", "kl_warmup", "warmup_steps",
+             "schedule", "schedule_steps", "step_every", "step_gamma")
 
 
 @dataclass
 class TrainConfig:
-    """What the trainer needs; lr, beta and batch_size can change while it runs."""
-
     lr: float = 1e-3
-    beta: float = 1.0
+    beta: float = 1.0  # KL weight (before warm-up)
     batch_size: int = 128
-    seed: int = 0
-    latent_points: int = 10_000  # how many data rows the `latent` stream carries at most
-    extra: dict[str, Any] = field(default_factory=dict)  # reserved for later variants
+    seed: int = 0  # weights, batch order and sampling noise all follow it
+    optimizer: str = "adam"  # "adam" | "adamw" | "sgd" (with momentum)
+    momentum: float = 0.9  # sgd only
+    weight_decay: float = 0.0
+    schedule: str = "constant"  # lr schedule: "constant" | "cosine" | "step"
+    schedule_steps: int = 10_000  # cosine: steps to the floor
+    step_every: int = 5_000  # step schedule: multiply lr by step_gamma this often
+    step_gamma: float = 0.5
+    kl_warmup: str = "none"  # "none" | "linear" | "cyclic"
+    warmup_steps: int = 2_000  # linear: ramp length; cyclic: cycle length
+    free_bits: float = 0.0  # nats per latent dim below which KL is not penalised (0: off)
+    grad_clip: float = 0.0  # max global gradient norm (0: off)
+    device: str = "cpu"  # "auto" picks cuda, then mps, then cpu
+    amp: bool = True  # bf16 autocast on GPU devices
+    latent_points: int = 10_000  # rows the `latent` stream carries at most
+    checkpoint_every: int = 0  # steps between automatic checkpoints (0: only on save)
 
     def validate(self) -> None:
         check_range("lr", self.lr, *LR_RANGE)
         check_range("beta", self.beta, *BETA_RANGE)
-        check_range("batch_size", self.batch_size, *BATCH_RANGE)
-        if not 1 <= self.latent_points <= 10_000:
-            raise ConfigError(f"latent_points must be between 1 and 10000, got {self.latent_points}")
+        check_int("batch_size", self.batch_size, *BATCH_RANGE)
+        check_int("seed", self.seed, 0, 2**31 - 1)
+        for key, accepted in CHOICES.items():
+            if getattr(self, key) not in accepted:
+                raise ConfigError(f"{key} must be one of {', '.join(accepted)}, got {getattr(self, key)!r}")
+        check_range("momentum", self.momentum, 0.0, 0.999)
+        check_range("weight_decay", self.weight_decay, 0.0, 1.0)
+        check_int("schedule_steps", self.schedule_steps, 1, 10**9)
+        check_int("step_every", self.step_every, 1, 10**9)
+        check_range("step_gamma", self.step_gamma, 1e-6, 1.0)
+        check_int("warmup_steps", self.warmup_steps, 1, 10**9)
+        check_range("free_bits", self.free_bits, *FREE_BITS_RANGE)
+        check_range("grad_clip", self.grad_clip, *GRAD_CLIP_RANGE)
+        if not isinstance(self.amp, bool):
+            raise ConfigError(f"amp must be true or false, got {self.amp!r}")
+        check_int("latent_points", self.latent_points, 1, 10_000)
+        check_int("checkpoint_every", self.checkpoint_every, 0, 10**9)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in dataclasses.asdict(self).items() if k != "extra"}
+        return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        return _from_dict(cls, data)
+        if not isinstance(data, dict):
+            raise ConfigError(f"a training config must be a map, got {type(data).__name__}")
+        known = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ConfigError(f"unknown training key(s) {unknown}; accepted: {', '.join(known)}")
+        obj = cls(**data)
+        obj.validate()
+        return obj
 
 
-def check_range(name: str, value, lo, hi) -> None:
-    if not lo <= value <= hi:
-        raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {value!r}")
+def check_range(name: str, value: Any, lo: float, hi: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+        raise ConfigError(f"{name} must be a number from {lo:g} to {hi:g}, got {value!r}")
+
+
+def check_int(name: str, value: Any, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ConfigError(f"{name} must be an integer from {lo} to {hi}, got {value!r}")

@@ -12,68 +12,13 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from vaestudio import PROTOCOL_VERSION, __version__
-from vaestudio.config import BATCH_RANGE, BETA_RANGE, LR_RANGE
+from vaestudio.config import LIVE_KEYS, ConfigError
+from vaestudio.op_args import MAX_ITEMS, MAX_STEPS, _int, _no_extra, _rows, _size
+from vaestudio.ops_runs import DEFERRED, RUN_OPS
 from vaestudio.wire import ProtocolError, array, from_array
 
 if TYPE_CHECKING:
     from vaestudio.server import Server
-
-MAX_ITEMS = 4096  # most rows one decode/encode/sample may ask for
-MAX_STEPS = 100_000  # most steps one train.step may ask for
-DEFERRED = object()
-
-
-def _int(args: dict, name: str, lo: int, hi: int, default: int | None = None, required: bool = False) -> int | None:
-    if name not in args or args[name] is None:
-        if required:
-            raise ProtocolError("invalid_argument", f"'{name}' is required: an integer from {lo} to {hi}")
-        return default
-    v = args[name]
-    if not isinstance(v, int) or isinstance(v, bool):
-        raise ProtocolError("invalid_argument", f"'{name}' must be an integer from {lo} to {hi}, got {type(v).__name__}")
-    if not lo <= v <= hi:
-        raise ProtocolError("invalid_argument", f"'{name}' must be from {lo} to {hi}, got {v}")
-    return v
-
-
-def _size(args: dict, name: str) -> int:
-    """A row count: over MAX_ITEMS is too_large rather than merely invalid."""
-    v = _int(args, name, 1, 2**62, required=True)
-    if v > MAX_ITEMS:
-        raise ProtocolError("too_large", f"'{name}' is {v}; at most {MAX_ITEMS} per request")
-    return v
-
-
-def _float(args: dict, name: str, lo: float, hi: float) -> float | None:
-    if name not in args or args[name] is None:
-        return None
-    v = args[name]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise ProtocolError("invalid_argument", f"'{name}' must be a finite number from {lo:g} to {hi:g}, got {v!r}")
-    if not lo <= v <= hi:
-        raise ProtocolError("invalid_argument", f"'{name}' must be from {lo:g} to {hi:g}, got {v:g}")
-    return float(v)
-
-
-def _no_extra(args: dict, accepted: tuple[str, ...]) -> None:
-    extra = sorted(set(args) - set(accepted))
-    if extra:
-        names = ", ".join(accepted) if accepted else "none"
-        raise ProtocolError("invalid_argument", f"unknown argument(s) {extra}; accepted: {names}")
-
-
-def _rows(value: Any, field: str, width: int) -> np.ndarray:
-    """A 2-D f32 array (n, width), n from 1 to MAX_ITEMS, all finite."""
-    a = from_array(value, field, "f32")
-    if a.ndim != 2 or a.shape[1] != width:
-        raise ProtocolError("invalid_argument", f"'{field}' must have shape [n, {width}] (latent_dim {width}), got {list(a.shape)}")
-    if a.shape[0] > MAX_ITEMS:
-        raise ProtocolError("too_large", f"'{field}' has {a.shape[0]} rows; at most {MAX_ITEMS} per request")
-    if a.shape[0] == 0:
-        raise ProtocolError("invalid_argument", f"'{field}' must have at least one row")
-    if not np.isfinite(a).all():
-        raise ProtocolError("invalid_argument", f"'{field}' must hold finite numbers only")
-    return a
 
 
 def op_hello(server: "Server", args: dict) -> dict:
@@ -124,25 +69,46 @@ def op_train_reset(server: "Server", args: dict, reply: Callable[[dict], None]) 
 
 
 def op_config_set(server: "Server", args: dict) -> dict:
-    _no_extra(args, ("lr", "beta", "batch_size"))
-    values = {
-        "lr": _float(args, "lr", *LR_RANGE),
-        "beta": _float(args, "beta", *BETA_RANGE),
-        "batch_size": _int(args, "batch_size", *BATCH_RANGE),
-    }
-    return {"config": server.trainer.update_config(**{k: v for k, v in values.items() if v is not None})}
+    _no_extra(args, LIVE_KEYS)
+    if not args:
+        raise ProtocolError("invalid_argument", f"config.set needs at least one of: {', '.join(LIVE_KEYS)}")
+    for key, value in args.items():
+        if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
+            raise ProtocolError("invalid_argument", f"'{key}' must be a finite number or a name, got {value!r}")
+    try:
+        return {"config": server.trainer.update_config(**args)}
+    except ConfigError as exc:
+        raise ProtocolError("invalid_argument", str(exc)) from None
+
+
+def _labels(server: "Server", args: dict, n: int) -> np.ndarray | None:
+    """Optional `labels` i32 [n] for conditional models (omitted: label 0, or the rows' own in encode)."""
+    if "labels" not in args:
+        return None
+    if not server.trainer.conditional:
+        raise ProtocolError("invalid_argument", f"'labels' is only for conditional models; {server.trainer.spec.name} is not")
+    labels = from_array(args["labels"], "labels", "i32")
+    classes = server.trainer.spec.num_classes
+    if labels.shape != (n,):
+        raise ProtocolError("invalid_argument", f"'labels' must have shape [{n}] (one per row), got {list(labels.shape)}")
+    if n and (labels.min() < 0 or labels.max() >= classes):
+        raise ProtocolError("invalid_argument", f"'labels' must be classes from 0 to {classes - 1}")
+    return labels
 
 
 def op_decode(server: "Server", args: dict) -> dict:
-    _no_extra(args, ("z",))
+    _no_extra(args, ("z", "labels"))
     if "z" not in args:
         raise ProtocolError("invalid_argument", "'z' is required: f32 array of shape [n, latent_dim]")
-    z = _rows(args["z"], "z", server.trainer.model_config.latent_dim)
-    return {"images": array(server.inference.decode(z), "u8")}
+    z = _rows(args["z"], "z", server.trainer.spec.latent_dim)
+    labels = _labels(server, args, len(z))
+    if not server.trainer.dataset.image_shape:  # vectors (toy manifolds): the decoded values themselves
+        return {"values": array(server.inference.values(z, labels), "f32")}
+    return {"images": array(server.inference.decode(z, labels), "u8")}
 
 
 def op_encode(server: "Server", args: dict) -> dict:
-    _no_extra(args, ("indices",))
+    _no_extra(args, ("indices", "labels"))
     if "indices" not in args:
         raise ProtocolError("invalid_argument", "'indices' is required: i32 array of shape [n] (data-set rows)")
     idx = from_array(args["indices"], "indices", "i32")
@@ -153,20 +119,23 @@ def op_encode(server: "Server", args: dict) -> dict:
         raise ProtocolError("too_large", f"'indices' has {idx.shape[0]} rows; at most {MAX_ITEMS} per request")
     if idx.min() < 0 or idx.max() >= n:
         raise ProtocolError("invalid_argument", f"'indices' must be data-set rows from 0 to {n - 1}")
-    mu, logvar = server.inference.encode(idx)
+    mu, logvar = server.inference.encode(idx, _labels(server, args, len(idx)))
     return {"mu": array(mu, "f32"), "logvar": array(logvar, "f32")}
 
 
 def op_sample(server: "Server", args: dict) -> dict:
-    _no_extra(args, ("n", "seed"))
+    _no_extra(args, ("n", "seed", "labels"))
     n = _size(args, "n")
     seed = _int(args, "seed", 0, 2**62)
-    z, images = server.inference.sample(n, seed)
+    z, images = server.inference.sample(n, seed, _labels(server, args, n))
+    if not server.trainer.dataset.image_shape:
+        return {"z": array(z, "f32"), "values": array(server.inference.values(z, _labels(server, args, n)), "f32")}
     return {"z": array(z, "f32"), "images": array(images, "u8")}
 
 
 # op name -> (handler, deferred?)  Deferred handlers receive a reply callback.
 OPS: dict[str, tuple[Callable, bool]] = {
+    **RUN_OPS,
     "hello": (op_hello, False),
     "status": (op_status, False),
     "train.start": (op_train_start, False),

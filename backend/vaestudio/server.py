@@ -7,17 +7,21 @@ Every request gets exactly one reply, whatever it holds (protocol/README.md).
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
+import threading
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 import zmq
 
-from vaestudio import wire
+from vaestudio import session_tasks, wire
+from vaestudio.config import ConfigError
+from vaestudio.datasets import DataError
 from vaestudio.inference import InferenceModel
 from vaestudio.ops import DEFERRED, OPS
+from vaestudio.runs import RunError, RunStore
 from vaestudio.streams import StreamPublisher
 from vaestudio.trainer import Trainer
 
@@ -30,11 +34,14 @@ MAX_FRAMES = 16  # envelope frames + body; more is not a request this server und
 class Server:
     STREAMS = ("metrics", "latent", "status", "log")
 
-    def __init__(self, trainer: Trainer, control: str, stream: str, runs_dir: Path | None = None,
-                 context: zmq.Context | None = None):
+    def __init__(self, trainer: Trainer, control: str, stream: str, store: RunStore,
+                 data_dirs: list[Path] | None = None, context: zmq.Context | None = None):
         self.trainer = trainer
         self.inference = InferenceModel(trainer)
-        self.runs_dir = runs_dir
+        self.store = store
+        self.data_dirs = list(data_dirs or [])
+        self._loop_calls: queue.Queue[Callable[[], None]] = queue.Queue()  # run on the loop thread
+        self._replacing = False  # a run.new / run.load is being prepared
         self.ctx = context or zmq.Context.instance()
         self.router = self.ctx.socket(zmq.ROUTER)
         self.router.setsockopt(zmq.LINGER, 0)
@@ -52,7 +59,6 @@ class Server:
         self._deferred: queue.Queue[tuple[list[bytes], dict]] = queue.Queue()
         self._peers: dict[bytes, float] = {}
         self._stopping = False
-        self._recorded_run: str | None = None
         self.requests_served = 0
 
     # ----- state ---------------------------------------------------------------------------------
@@ -66,10 +72,10 @@ class Server:
             "step": t.step,
             "epoch": t.epoch,
             "run": t.run,
-            "latent_dim": t.model_config.latent_dim,
+            "latent_dim": t.spec.latent_dim,
             "dataset": t.dataset.describe(),
             "config": t.config.to_dict(),
-            "model": t.model_config.to_dict(),
+            "model": {**t.spec.to_dict(), "conditional": t.conditional},
             "clients": len(self._peers),
             "nan_recoveries": t.nan_recoveries,
         }
@@ -103,40 +109,34 @@ class Server:
         self.router.close(0)
         self.pub.close(0)
 
-    def _record_run(self) -> None:
-        """Writes <runs-dir>/<run>/config.json once per run, so every run leaves a trace."""
-        run = self.trainer.run
-        if self.runs_dir is None or run == self._recorded_run:
-            return
-        self._recorded_run = run
-        folder = self.runs_dir / run
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            record = {"run": run, "dataset": self.trainer.dataset.describe(),
-                      "model": self.trainer.model_config.to_dict(), "train": self.trainer.config.to_dict()}
-            (folder / "config.json").write_text(json.dumps(record, indent=2) + "\n")
-        except OSError as exc:
-            log.warning("cannot write the run record in %s: %s", folder, exc)
-
     def _housekeeping(self) -> float:
-        self._record_run()
+        while True:
+            try:
+                fn = self._loop_calls.get_nowait()
+            except queue.Empty:
+                break
+            fn()
         while True:
             try:
                 envelope, reply = self._deferred.get_nowait()
             except queue.Empty:
                 break
             self._send(envelope, reply)
+        force_status = self._drain_events(self.trainer)
+        return self.streams.tick(self.trainer, force_status)
+
+    def _drain_events(self, trainer: Trainer) -> bool:
+        """Publishes the trainer's log events; True when a status message is due."""
         force_status = False
         while True:
             try:
-                topic, fields = self.trainer.events.get_nowait()
+                topic, fields = trainer.events.get_nowait()
             except queue.Empty:
-                break
+                return force_status
             if topic == "status":
                 force_status = True
             else:
-                self.streams.log(self.trainer.run, self.trainer.step, fields)
-        return self.streams.tick(self.trainer, force_status)
+                self.streams.log(trainer.run, trainer.step, fields)
 
     # ----- one request ---------------------------------------------------------------------------
     def _handle(self, frames: list[bytes]) -> None:
@@ -162,22 +162,89 @@ class Server:
             reply = wire.ok_reply(rid, result)
         except wire.ProtocolError as exc:
             reply = wire.error_reply(getattr(exc, "request_id", rid), exc.code, exc.message)
+        except (ConfigError, DataError, RunError) as exc:
+            reply = wire.error_reply(rid, "invalid_argument", str(exc))
         except Exception as exc:  # never let one request take the server down
             log.exception("op failed")
             reply = wire.error_reply(rid, "internal", f"internal error while handling the request: {type(exc).__name__}: {exc}")
         self._send(envelope, reply)
 
     def _deferred_reply(self, envelope: list[bytes], rid: int):
-        """A callback for the trainer thread: queues the reply; the loop sends it (sockets stay here)."""
+        """A callback for other threads: queues the reply; the loop sends it (sockets stay here)."""
 
         def done(result: dict | Exception) -> None:
-            if isinstance(result, Exception):
-                reply = wire.error_reply(rid, "internal", str(result))
+            if isinstance(result, wire.ProtocolError):
+                reply = wire.error_reply(rid, result.code, result.message)
+            elif isinstance(result, (ConfigError, DataError, RunError)):
+                reply = wire.error_reply(rid, "invalid_argument", str(result))
+            elif isinstance(result, Exception):
+                log.error("deferred request failed: %s", result)
+                reply = wire.error_reply(rid, "internal", f"{type(result).__name__}: {result}")
             else:
                 reply = wire.ok_reply(rid, result)
             self._deferred.put((envelope, reply))
 
         return done
+
+    # ----- slow work, off the loop ---------------------------------------------------------------
+    def background(self, reply: Callable[[Any], None], work: Callable[[], Any]) -> None:
+        """Runs work() in a thread; its result (or exception) becomes the reply."""
+
+        def target() -> None:
+            try:
+                result = work()
+            except Exception as exc:  # becomes an error reply; the session is untouched
+                result = exc
+            reply(result)
+
+        threading.Thread(target=target, name="vaestudio-task", daemon=True).start()
+
+    def build_trainer(self, spec, data: dict, config) -> Trainer:
+        return session_tasks.build_trainer(spec, data, config, self.store, self.data_dirs)
+
+    def load_trainer(self, run: str) -> Trainer:
+        return session_tasks.load_trainer(run, self.store, self.data_dirs)
+
+    def replace_session(self, reply: Callable[[Any], None], make: Callable[[], Trainer], paused: bool) -> None:
+        """run.new / run.load: build the new trainer off the loop; only if that works, save the old
+        run, stop it, and make the new one live. A failure leaves the old run training."""
+        if self._replacing:
+            raise wire.ProtocolError("invalid_argument", "another run.new or run.load is still in progress; wait for its reply")
+        self._replacing = True
+
+        def work() -> dict:
+            try:
+                new = make()
+                old = self.trainer
+                session_tasks.on_trainer_thread(old, old.save)
+                swapped = threading.Event()
+
+                def swap() -> None:  # on the loop thread: no request sees a half-swapped session
+                    self._drain_events(old)
+                    old.stop()
+                    self.trainer, self.inference = new, InferenceModel(new)
+                    new.start_thread()
+                    if not paused:
+                        new.start()
+                    new.events.put(("status", {}))
+                    new.events.put(("log", {"level": "info", "event": "new_run", "message": f"now live: {new.run}"}))
+                    swapped.set()
+
+                self._loop_calls.put(swap)
+                swapped.wait(30)
+                return {"run": new.run, "step": new.step}
+            finally:
+                self._replacing = False
+
+        self.background(reply, work)
+
+    def export(self, reply: Callable[[Any], None], run: str, items: tuple[str, ...]) -> None:
+        trainer = self.trainer
+        self.background(reply, lambda: session_tasks.export_run(run, items, trainer, self.store, self.data_dirs))
+
+    def evaluate(self, reply: Callable[[Any], None], split: str, iw_samples: int) -> None:
+        trainer = self.trainer
+        self.background(reply, lambda: session_tasks.evaluate_live(trainer, split, iw_samples))
 
     def _send(self, envelope: list[bytes], reply: dict) -> None:
         try:

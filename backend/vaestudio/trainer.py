@@ -1,8 +1,9 @@
 """The live trainer: one thread that owns the model and optimizer and never waits on the network.
 
 Other threads talk to it only through small, lock-guarded requests (start, pause, steps, reset,
-config changes) and read what it publishes: the latest metrics, the latest latent snapshot and a
-weights snapshot for inference (each replaced whole, so readers never see a half-written value).
+save, config changes) and read what it publishes: the latest metrics, the latest latent snapshot
+and a weights snapshot for inference (each replaced whole, so readers never see a half-written
+value).
 """
 
 from __future__ import annotations
@@ -19,18 +20,37 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from vaestudio.config import ModelConfig, TrainConfig
-from vaestudio.data import Dataset
-from vaestudio.model import VAE
+from vaestudio import checkpoint
+from vaestudio.config import TrainConfig
+from vaestudio.datasets import Dataset
+from vaestudio.devices import autocast, resolve_device
+from vaestudio.models import ModelSpec, build_model
+from vaestudio.runs import MetricsLog, RunStore, environment
+from vaestudio.schedules import beta_at, lr_at
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_INTERVAL_S = 0.1  # weights snapshot, last-good copy and latent refresh while training
+FREE_BITS_MODELS = ("vae", "beta_vae", "cvae")  # a plain beta * KL(q || N(0, I)) term to replace
 Done = Callable[[Any], None]  # receives the result map of a deferred request, or an Exception
 
 
-def new_run_id(dataset: str) -> str:
-    return f"{dataset}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+def new_run_id(dataset: str, model: str = "vae") -> str:
+    return f"{model}-{dataset}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def fit_spec(spec: ModelSpec, dataset: Dataset) -> ModelSpec:
+    """A copy of `spec` with the data-dependent fields taken from the data set, validated."""
+    spec = copy.deepcopy(spec)
+    spec.input_dim = dataset.input_dim
+    spec.image_shape = tuple(dataset.image_shape)
+    spec.likelihood = dataset.likelihood
+    spec.num_classes = dataset.num_classes
+    if spec.name == "beta_tcvae" and not spec.params.get("dataset_size"):
+        # minibatch-weighted sampling weighs the batch against the whole training set (Chen et al. 2018)
+        spec.params = {**spec.params, "dataset_size": len(dataset.train_idx)}
+    spec.validate()
+    return spec
 
 
 @dataclass
@@ -40,21 +60,21 @@ class Snapshot:
     version: int
     run: str
     step: int
-    model_config: ModelConfig
+    spec: ModelSpec
     state: dict[str, torch.Tensor]
 
 
 class Trainer:
-    def __init__(self, dataset: Dataset, model_config: ModelConfig, config: TrainConfig, device: str = "cpu"):
-        model_config.input_dim = dataset.input_dim
-        model_config.likelihood = dataset.likelihood
-        model_config.validate()
+    def __init__(self, dataset: Dataset, spec: ModelSpec, config: TrainConfig,
+                 store: RunStore | None = None, run: str | None = None):
         config.validate()
         self.dataset = dataset
-        self.model_config = model_config
+        self.spec = fit_spec(spec, dataset)
         self.config = config
-        self.device = torch.device(device)
+        self.store = store
+        self.device = resolve_device(config.device)
         self.x = dataset.x.to(self.device)  # (N, D) whole data set on the device
+        self.labels = dataset.labels.to(self.device) if dataset.labels is not None else None  # (N,)
 
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
@@ -63,12 +83,14 @@ class Trainer:
         self._pending_steps: list[list[Any]] = []  # [[remaining, done], ...] FIFO
         self._pending_reset: tuple[int, Done | None] | None = None
         self._pause_waiters: list[Done] = []  # told {state, step} once no step is running
+        self._calls: list[tuple[Callable[[], Any], Done]] = []  # run on this thread between steps
 
         self.events: queue.Queue[tuple[str, dict]] = queue.Queue()  # ("log"|"status", fields)
         self.latest_metrics: dict | None = None
         self.latest_latent: dict | None = None  # {"coords", "indices", "labels", "step", "run"}
         self.snapshot: Snapshot | None = None
         self.nan_recoveries = 0
+        self._metrics_log: MetricsLog | None = None
 
         n_latent = min(dataset.n, config.latent_points)
         rng = np.random.default_rng(12345)
@@ -76,12 +98,16 @@ class Trainer:
         self.latent_indices = torch.from_numpy(subset.astype(np.int64))
 
         self._thread = threading.Thread(target=self._run, name="vaestudio-trainer", daemon=True)
-        self._build(config.seed, new_run_id(dataset.name))
+        self._build(config.seed, run or new_run_id(dataset.name, self.spec.name), record=run is None)
 
     # ----- control, called from any thread -------------------------------------------------------
     @property
     def state(self) -> str:
         return "training" if self._training else "paused"
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.model.conditional)
 
     def start_thread(self) -> None:
         self._thread.start()
@@ -113,13 +139,18 @@ class Trainer:
             self._pending_reset = (self.config.seed if seed is None else seed, done)
             self._wake.notify()
 
-    def update_config(self, **values: Any) -> dict:
-        """Live change of lr / beta / batch_size (validated by the caller); applied before the next step."""
+    def call(self, fn: Callable[[], Any], done: Done) -> None:
+        """Runs fn() on the trainer thread between two steps (e.g. a save); `done` gets its result."""
         with self._lock:
-            for k, v in values.items():
-                setattr(self.config, k, v)
-            self.config.validate()
-            result = self.config.to_dict()
+            self._calls.append((fn, done))
+            self._wake.notify()
+
+    def update_config(self, **values: Any) -> dict:
+        """Live change of training values (validated here); applied from the next step."""
+        with self._lock:
+            trial = TrainConfig.from_dict({**self.config.to_dict(), **values})  # raises before changing anything
+            self.config = trial
+            result = trial.to_dict()
         self.events.put(("status", {}))
         return result
 
@@ -129,12 +160,37 @@ class Trainer:
             self._wake.notify()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        if self._metrics_log is not None:
+            self._metrics_log.close()
+
+    # ----- persistence (trainer thread, via call()) ----------------------------------------------
+    def record(self) -> dict:
+        return {"model": self.spec.to_dict(), "data": dict(self.dataset.source), "train": self.config.to_dict(),
+                "step": self.step}
+
+    def save(self) -> dict:
+        """Checkpoint + config.json step; must run on the trainer thread (or before it starts)."""
+        if self.store is None:
+            raise RuntimeError("this trainer has no runs folder to save into")
+        tensors, meta = checkpoint.trainer_state(self)
+        self.store.save_checkpoint(self.run, tensors, meta)
+        self.store.update_config(self.run, step=self.step, train=self.config.to_dict())
+        if self._metrics_log is not None:
+            self._metrics_log.flush()
+        self.events.put(("log", {"level": "info", "event": "saved", "message": f"saved {self.run} at step {self.step}"}))
+        return {"run": self.run, "step": self.step}
+
+    def load(self, tensors: dict[str, torch.Tensor], meta: dict) -> None:
+        """Restores a checkpoint of this run (before the thread starts)."""
+        checkpoint.load_trainer_state(self, tensors, meta)
+        self._last_good = self._copy_state()
+        self._refresh_outputs()
 
     # ----- the training thread -------------------------------------------------------------------
-    def _build(self, seed: int, run: str) -> None:
+    def _build(self, seed: int, run: str, record: bool = True) -> None:
         torch.manual_seed(seed)
-        self.model = VAE(copy.deepcopy(self.model_config)).to(self.device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr)
+        self.model = build_model(self.spec).to(self.device)
+        self.optimizer = self._make_optimizer()
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.run = run
         self.step = 0
@@ -143,40 +199,63 @@ class Trainer:
         self._cursor = 0
         self._rate_window: list[tuple[float, int]] = []
         self._last_good = self._copy_state()
+        if self.store is not None:
+            if record:
+                self.store.create(run, self.record(), environment(str(self.device), seed))
+            if self._metrics_log is not None:
+                self._metrics_log.close()
+            self._metrics_log = MetricsLog(self.store.folder(run) / "metrics.jsonl")
         self._refresh_outputs()
+
+    def _make_optimizer(self) -> torch.optim.Optimizer:
+        c, params = self.config, self.model.parameters()
+        if c.optimizer == "adamw":
+            return torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
+        if c.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
+        return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
 
     def _shuffle(self) -> torch.Tensor:
         train = self.dataset.train_idx
         return train[torch.randperm(len(train), generator=torch.Generator().manual_seed(self.config.seed + self.epoch))]
 
-    def _next_batch(self, batch_size: int) -> torch.Tensor:
+    def _next_batch(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        batch_size = min(batch_size, len(self._order))
         if self._cursor + batch_size > len(self._order):
             self.epoch += 1
             self._order = self._shuffle()
             self._cursor = 0
-        rows = self._order[self._cursor : self._cursor + batch_size]
+        rows = self._order[self._cursor : self._cursor + batch_size].to(self.device)
         self._cursor += batch_size
-        return self.x[rows.to(self.device)]  # (B, D)
+        y = self.labels[rows] if self.labels is not None and self.conditional else None
+        return self.x[rows], y  # (B, D), (B,) or None
 
     def _run(self) -> None:
         last_refresh = time.perf_counter()
         while True:
             with self._lock:
                 while not (self._stop or self._training or self._pending_steps or self._pending_reset
-                           or self._pause_waiters):
+                           or self._pause_waiters or self._calls):
                     self._wake.wait()
                 if self._stop:
                     return
                 waiters, self._pause_waiters = self._pause_waiters, []
+                calls, self._calls = self._calls, []
                 reset, self._pending_reset = self._pending_reset, None
                 pending = self._pending_steps[0] if self._pending_steps else None
                 should_step = self._training or pending is not None
-                lr, beta, batch_size = self.config.lr, self.config.beta, self.config.batch_size
+                cfg = self.config
             for done in waiters:  # no step runs between the loop's top and here
                 done({"state": self.state, "step": self.step})
+            for fn, done in calls:
+                try:
+                    done(fn())
+                except Exception as exc:  # reported to the caller; training goes on
+                    log.exception("trainer call failed")
+                    done(exc)
             if reset is not None:
                 seed, done = reset
-                self._build(seed, new_run_id(self.dataset.name))
+                self._build(seed, new_run_id(self.dataset.name, self.spec.name))
                 self.events.put(("log", {"level": "info", "event": "reset", "message": f"new run {self.run} (seed {seed})"}))
                 self.events.put(("status", {}))
                 if done:
@@ -186,7 +265,7 @@ class Trainer:
                 continue
             before = self.step
             try:
-                self._train_step(lr, beta, batch_size)
+                self._train_step(cfg)
             except Exception as exc:  # a bug must not kill the thread silently: report, pause
                 log.exception("training step failed")
                 with self._lock:
@@ -205,23 +284,37 @@ class Trainer:
             if finished_steps or now - last_refresh >= SNAPSHOT_INTERVAL_S:
                 self._refresh_outputs()
                 last_refresh = now
+            if self.step > before and cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0 and self.store:
+                self.save()
             if finished_steps:
                 with self._lock:
                     self._pending_steps.pop(0)
                 pending[1]({"step": self.step})
 
-    def _train_step(self, lr: float, beta: float, batch_size: int) -> None:
+    def _train_step(self, cfg: TrainConfig) -> None:
+        lr, beta = lr_at(cfg, self.step), beta_at(cfg, self.step)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        x = self._next_batch(batch_size)  # (B, D)
+        x, y = self._next_batch(cfg.batch_size)  # (B, D), (B,)
         self.model.train()
-        out = self.model(x, beta=beta, generator=self.generator)
-        if not torch.isfinite(out.loss):
-            self._recover_from_nan(float(out.loss.detach()))
+        with autocast(self.device, cfg.amp):
+            out = self.model(x, y, beta=beta, generator=self.generator, step=self.step)
+            loss = out.loss
+            if cfg.free_bits > 0 and self.spec.name in FREE_BITS_MODELS:
+                # Free bits (Kingma et al. 2016, eq. 15): KL per dimension is not penalised below
+                # free_bits nats, so the encoder can't collapse dims to the prior just to save KL.
+                kl_dims = (-0.5 * (1 + out.logvar - out.mu.pow(2) - out.logvar.exp())).mean(0)  # (Z,)
+                loss = loss + beta * (kl_dims.clamp(min=cfg.free_bits).sum() - kl_dims.sum())
+        if not torch.isfinite(loss):
+            self._recover_from_nan(float(loss.detach()))
             return
         self.optimizer.zero_grad(set_to_none=True)
-        out.loss.backward()
+        loss.backward()
+        grad_norm = None
+        if cfg.grad_clip > 0:
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip))
         self.optimizer.step()
+        aux = self.model.after_step(x, y, out, self.generator)
         self.step += 1
         now = time.perf_counter()
         self._rate_window.append((now, len(x)))
@@ -229,18 +322,18 @@ class Trainer:
             self._rate_window.pop(0)
         span = now - self._rate_window[0][0]
         samples = sum(n for _, n in self._rate_window[1:])
-        self.latest_metrics = {
-            "run": self.run,
-            "step": self.step,
-            "epoch": self.epoch,
-            "loss": float(out.loss.detach()),
-            "recon": float(out.recon.detach()),
-            "kl": float(out.kl.detach()),
-            "lr": lr,
-            "beta": beta,
-            "batch_size": len(x),
+        metrics = {
+            "run": self.run, "step": self.step, "epoch": self.epoch,
+            "loss": float(loss.detach()), "recon": float(out.recon.detach()), "kl": float(out.kl.detach()),
+            "lr": lr, "beta": beta, "batch_size": len(x),
             "samples_per_s": samples / span if span > 0 else 0.0,
+            **{k: float(v) for k, v in {**out.extras, **aux}.items()},
         }
+        if grad_norm is not None:
+            metrics["grad_norm"] = grad_norm
+        self.latest_metrics = metrics
+        if self._metrics_log is not None:
+            self._metrics_log.write({k: v for k, v in metrics.items() if k != "run"})
 
     def _recover_from_nan(self, bad_loss: float) -> None:
         """Skip the step, restore the last good weights and optimizer state, halve lr, tell everyone."""
@@ -267,9 +360,11 @@ class Trainer:
             self._last_good = self._copy_state()
         state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
         version = self.snapshot.version + 1 if self.snapshot else 1
-        self.snapshot = Snapshot(version, self.run, self.step, copy.deepcopy(self.model_config), state)
+        self.snapshot = Snapshot(version, self.run, self.step, copy.deepcopy(self.spec), state)
         self.model.eval()
-        mu, _ = self.model.encode(self.x[self.latent_indices.to(self.device)])  # (N, Z)
+        rows = self.latent_indices.to(self.device)
+        y = self.labels[rows] if self.labels is not None and self.conditional else None
+        mu, _ = self.model.encode(self.x[rows], y)  # (N, Z)
         labels = self.dataset.labels[self.latent_indices] if self.dataset.labels is not None else None
         self.latest_latent = {
             "run": self.run,

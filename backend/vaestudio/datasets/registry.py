@@ -1,0 +1,74 @@
+"""Name -> loader, with cheap static listings and strict options.
+
+Every loader takes keyword-only options with defaults; the registry reads them from the signature,
+so an unknown option is refused (never ignored) and `dataset_options` can show the defaults.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vaestudio.datasets.base import DataError, Dataset
+from vaestudio.datasets.embedded import DIGITS_DESCRIPTION, load_digits
+from vaestudio.datasets.files import FILE_DESCRIPTION, load_file
+from vaestudio.datasets.shapes import FACTORS, SHAPES_DESCRIPTION, SIZE, load_shapes
+from vaestudio.datasets.toy import TOY_DESCRIPTIONS, TOY_FACTORS, load_circles, load_moons, load_swiss_roll
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What `data.list` shows without building the data: shape and n are those of the defaults."""
+
+    loader: Callable[..., Dataset]
+    description: str
+    shape: list[int] | None  # None when it depends on the file
+    n: int | None
+    labels: bool
+    factors: tuple[str, ...] = ()
+
+
+REGISTRY: dict[str, Entry] = {
+    "digits": Entry(load_digits, DIGITS_DESCRIPTION, [8, 8], 1797, True),
+    "shapes": Entry(load_shapes, SHAPES_DESCRIPTION, [SIZE, SIZE], 10_000, True, FACTORS),
+    "moons": Entry(load_moons, TOY_DESCRIPTIONS["moons"], [2], 2000, True),
+    "circles": Entry(load_circles, TOY_DESCRIPTIONS["circles"], [2], 2000, True),
+    "swiss_roll": Entry(load_swiss_roll, TOY_DESCRIPTIONS["swiss_roll"], [3], 2000, False,
+                        tuple(TOY_FACTORS["swiss_roll"])),
+    "file": Entry(load_file, FILE_DESCRIPTION, None, None, False),  # labels: only if the file has them
+}
+
+
+def dataset_options(name: str) -> dict:
+    """{option: default} for a data set; `file`'s `path` has no default and shows as None."""
+    params = inspect.signature(_entry(name).loader).parameters.values()
+    return {p.name: (None if p.default is inspect.Parameter.empty else p.default) for p in params}
+
+
+def _entry(name: str) -> Entry:
+    if not isinstance(name, str) or name not in REGISTRY:
+        raise DataError(f"unknown data set {name!r}; available: {', '.join(REGISTRY)}.")
+    return REGISTRY[name]
+
+
+def load_dataset(name: str, **options) -> Dataset:
+    """Build data set `name` with `options` (see dataset_options(name)). `load_dataset(**ds.source)`
+    rebuilds `ds`. Raises DataError, never anything else, for bad names, options or files."""
+    entry = _entry(name)
+    accepted = dataset_options(name)
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise DataError(f"data set {name!r} has no option{'s' if len(unknown) > 1 else ''} "
+                        f"{', '.join(map(repr, unknown))}; accepted: {', '.join(accepted)}.")
+    required = [k for k, p in inspect.signature(entry.loader).parameters.items()
+                if p.default is inspect.Parameter.empty and k not in options]
+    if required:
+        raise DataError(f"data set {name!r} needs option {', '.join(map(repr, required))} (e.g. the file to read).")
+    return entry.loader(**options)
+
+
+def list_datasets() -> list[dict]:
+    """[{name, description, shape, n, labels, factors}] for `data.list`; builds nothing."""
+    return [{"name": name, "description": e.description, "shape": e.shape, "n": e.n, "labels": e.labels,
+             "factors": list(e.factors)} for name, e in REGISTRY.items()]

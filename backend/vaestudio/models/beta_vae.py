@@ -1,0 +1,55 @@
+"""`beta_vae`: Higgins et al. (2017), "beta-VAE: Learning Basic Visual Concepts with a Constrained
+Variational Framework", and the capacity-annealed form of Burgess et al. (2018), "Understanding
+disentangling in beta-VAE".
+
+Higgins et al., eq. 4:   loss = recon + beta * KL            (beta from the live `beta` argument)
+Burgess et al., Sec. 5:  loss = recon + gamma * |KL - C(step)|,  C(step) = capacity_max * min(1, step / capacity_steps)
+
+The capacity form is on when capacity_max > 0; it pulls the KL towards a target C that grows
+linearly from 0 nats, so the model is allowed to encode more information as training goes on,
+and the live beta is not used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vaestudio.config import check_range
+from vaestudio.models.base import BaseVAE, ModelOutput
+
+
+@dataclass
+class BetaVAEParams:
+    capacity_max: float = 0.0  # C_max in nats; 0 turns the capacity form off (plain beta-VAE)
+    capacity_steps: int = 10_000  # steps over which C rises linearly from 0 to capacity_max
+    gamma: float = 1000.0  # weight of |KL - C| (Burgess et al. use 1000)
+
+    def validate(self) -> None:
+        check_range("capacity_max", self.capacity_max, 0.0, 10_000.0)
+        check_range("capacity_steps", self.capacity_steps, 1, 100_000_000)
+        check_range("gamma", self.gamma, 0.0, 1e6)
+
+
+class BetaVAE(BaseVAE):
+    name = "beta_vae"
+    Params = BetaVAEParams
+    description = (
+        "beta-VAE (Higgins et al. 2017): the VAE loss with the KL term weighted by the live beta; beta > 1 "
+        "trades reconstruction for a more factorised, often more interpretable latent space. With "
+        "capacity_max > 0 it becomes Burgess et al.'s (2018) capacity-annealed form: loss = recon + "
+        "gamma * |KL - C|, where the target KL 'capacity' C rises linearly from 0 to capacity_max nats "
+        "over capacity_steps steps (beta is then unused). The capacity C is shown as an extra."
+    )
+
+    def capacity(self, step: int) -> float:
+        """C(step) in nats: linear from 0 to capacity_max over capacity_steps."""
+        p = self.hparams
+        return p.capacity_max * min(1.0, max(0, step) / p.capacity_steps)
+
+    def forward(self, x, y=None, beta: float = 1.0, generator=None, step: int = 0) -> ModelOutput:
+        out = super().forward(x, y, beta=beta, generator=generator, step=step)
+        if self.hparams.capacity_max > 0:
+            c = self.capacity(step)
+            out.loss = out.recon + self.hparams.gamma * (out.kl - c).abs()
+            out.extras["capacity"] = c
+        return out

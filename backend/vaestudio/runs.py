@@ -1,0 +1,197 @@
+"""Run folders: one per run under the runs dir, written so that a kill never leaves a broken one.
+
+    <runs-dir>/<run>/config.json           model spec, data source, training config, created
+                     checkpoint.safetensors weights, optimizer (+ auxiliary) state, trainer position
+                     metrics.jsonl          one JSON object per step
+                     environment.json       versions, device, seed
+
+Checkpoints are safetensors (no pickle is ever loaded) and every file is written to a temporary
+name and renamed over the old one, so the last good checkpoint survives a crash mid-write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+CHECKPOINT_FORMAT = "vaestudio-checkpoint-1"
+RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class RunError(ValueError):
+    """A run that cannot be found, named or read; the message says what is accepted."""
+
+
+def default_runs_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("vaestudio")) / "runs"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    write_atomic(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+def flatten_optimizer(state: dict, prefix: str) -> tuple[dict[str, torch.Tensor], dict]:
+    """optimizer.state_dict() -> (tensors by flat key, JSON-able rest) for safetensors."""
+    tensors: dict[str, torch.Tensor] = {}
+    plain: dict[str, dict] = {}
+    for pid, slots in state["state"].items():
+        for name, value in slots.items():
+            if torch.is_tensor(value):
+                tensors[f"{prefix}.state.{pid}.{name}"] = value.detach().cpu().contiguous()
+            else:
+                plain.setdefault(str(pid), {})[name] = value
+    return tensors, {"param_groups": state["param_groups"], "plain": plain}
+
+
+def unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict, prefix: str) -> dict:
+    state: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith(prefix + ".state."):
+            pid, name = key[len(prefix) + 7 :].split(".", 1)
+            state.setdefault(int(pid), {})[name] = value
+    for pid, slots in meta.get("plain", {}).items():
+        state.setdefault(int(pid), {}).update(slots)
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def environment(device: str, seed: int) -> dict:
+    import numpy
+
+    from vaestudio import __version__
+
+    return {
+        "vaestudio": __version__,
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+        "device": device,
+        "seed": seed,
+        "cuda": torch.version.cuda,
+    }
+
+
+class RunStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def folder(self, run: str, must_exist: bool = True) -> Path:
+        """The folder of `run`, refusing names that could leave the runs dir."""
+        if not isinstance(run, str) or not RUN_NAME.match(run):
+            raise RunError(
+                f"run name {run!r} is not accepted: use 1-128 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
+            )
+        folder = (self.root / run).resolve()
+        if folder.parent != self.root.resolve():
+            raise RunError(f"run {run!r} would be outside the runs folder {self.root}")
+        if must_exist and not (folder / "config.json").is_file():
+            raise RunError(f"no run {run!r} in {self.root}; `run.list` (or `vaestudio runs`) lists the runs there")
+        return folder
+
+    def create(self, run: str, config: dict, env: dict) -> Path:
+        folder = self.folder(run, must_exist=False)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(folder / "config.json", {**config, "run": run, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        write_json_atomic(folder / "environment.json", env)
+        return folder
+
+    def config(self, run: str) -> dict:
+        try:
+            return json.loads((self.folder(run) / "config.json").read_text())
+        except json.JSONDecodeError as exc:
+            raise RunError(f"config.json of run {run!r} is not valid JSON: {exc}") from None
+
+    def update_config(self, run: str, **fields: Any) -> None:
+        write_json_atomic(self.folder(run) / "config.json", {**self.config(run), **fields})
+
+    def save_checkpoint(self, run: str, tensors: dict[str, torch.Tensor], meta: dict) -> Path:
+        path = self.folder(run) / "checkpoint.safetensors"
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".checkpoint.", suffix=".tmp")
+        os.close(fd)
+        try:
+            # safetensors metadata is str -> str: the structured part travels as one JSON string
+            save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp,
+                      metadata={"format": CHECKPOINT_FORMAT, "meta": json.dumps(meta)})
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    def load_checkpoint(self, run: str) -> tuple[dict[str, torch.Tensor], dict]:
+        path = self.folder(run) / "checkpoint.safetensors"
+        if not path.is_file():
+            raise RunError(f"run {run!r} has no checkpoint yet; `run.save` writes one")
+        try:
+            from safetensors import safe_open
+
+            with safe_open(str(path), framework="pt") as f:
+                header = f.metadata() or {}
+            tensors = load_file(str(path))
+        except Exception as exc:
+            raise RunError(f"checkpoint of run {run!r} cannot be read ({exc}); it may be truncated") from None
+        if header.get("format") != CHECKPOINT_FORMAT:
+            raise RunError(f"checkpoint of run {run!r} has format {header.get('format')!r}; this version reads {CHECKPOINT_FORMAT}")
+        return tensors, json.loads(header["meta"])
+
+    def list(self) -> list[dict]:
+        runs = []
+        if not self.root.is_dir():
+            return runs
+        for folder in sorted(self.root.iterdir()):
+            if not (folder / "config.json").is_file() or not RUN_NAME.match(folder.name):
+                continue
+            try:
+                cfg = json.loads((folder / "config.json").read_text())
+            except (OSError, json.JSONDecodeError):
+                continue
+            runs.append({
+                "run": folder.name,
+                "model": cfg.get("model", {}).get("name", "vae"),
+                "data": cfg.get("data", {}).get("name", "?"),
+                "step": int(cfg.get("step", 0)),
+                "created": cfg.get("created", ""),
+            })
+        return runs
+
+
+class MetricsLog:
+    """Appends one JSON line per step to metrics.jsonl; buffered, flushed at checkpoints and close."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._f = open(path, "a", buffering=1 << 16)
+
+    def write(self, record: dict) -> None:
+        self._f.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+    def flush(self) -> None:
+        self._f.flush()
+
+    def close(self) -> None:
+        self._f.close()

@@ -1,0 +1,133 @@
+"""The Studio's Runs panel and conditional decoding, in real Godot against a live backend.
+
+The main scene's user arguments drive the panel through the same code as its buttons:
+`--auto-new-run=MODEL` selects MODEL in the model list (filled from `model.list`) and presses
+New run; `--auto-actions=eval,save,export,load` then presses those buttons in turn; the
+inspector's `--auto-label=N` picks class N in the selector a conditional model shows. The
+screenshot mode waits for the new run's own latent frames and a decode of it, and writes what the
+panel did into its JSON report.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import start_backend_process, stop_backend_process
+from test_godot_picture import read_png, run_main_scene, script_problems
+
+pytestmark = pytest.mark.godot
+
+SCENE_TIMEOUT_S = 60
+
+
+@pytest.fixture
+def runs_backend(tmp_path):
+    """`vaestudio serve` training a plain VAE on digits, its runs in the test's own folder."""
+    runs = tmp_path / "runs"
+    b = start_backend_process("--runs-dir", str(runs))
+    b.runs_dir = runs
+    yield b
+    stop_backend_process(b)
+
+
+def run_scene(backend, shot, *extra: str) -> dict:
+    proc = run_main_scene(
+        f"--control={backend.control}",
+        f"--stream={backend.stream}",
+        f"--screenshot={shot}",
+        "--screenshot-frames=3",
+        f"--screenshot-timeout={SCENE_TIMEOUT_S}",
+        "--tab=runs",
+        *extra,
+    )
+    output = proc.stdout + proc.stderr
+    assert not script_problems(output), "\n".join(script_problems(output))
+    report = json.loads(shot.with_suffix(".json").read_text())
+    assert proc.returncode == 0, f"scene exited with {proc.returncode}: {report}\n{output[-3000:]}"
+    return report
+
+
+def test_new_conditional_run_from_the_panel_decodes_with_a_label(runs_backend, tmp_path):
+    shot = tmp_path / "runs.png"
+    report = run_scene(
+        runs_backend,
+        shot,
+        "--auto-new-run=cvae",
+        "--auto-label=3",
+        "--auto-actions=eval,save,export",
+    )
+    panel = report["runs_panel"]
+    assert panel["error"] == "" and panel["auto_finished"] and not report["timed_out"], report
+
+    # The lists came from model.list and data.list.
+    assert "cvae" in panel["models"] and "vq_vae" in panel["models"], panel["models"]
+    assert "digits" in panel["datasets"] and "file" in panel["datasets"], panel["datasets"]
+
+    # run.new went out through the panel, and the scene now shows that run: its own latent
+    # frames, and a decode carrying the label picked in the inspector's class selector.
+    new_run = panel["results"]["run.new"]["run"]
+    assert report["run"] == new_run and new_run.startswith("cvae-"), report
+    assert report["model"] == "cvae" and report["conditional"] and report["num_classes"] == 10
+    assert report["run_latent_frames"] >= 3 and report["points_drawn"] >= 100, report
+    assert report["run_decoded_images"] >= 1 and report["decoded_label"] == 3, report
+
+    # Evaluate shows the test ELBO, its terms, the IS-NLL and the active units.
+    evaluation = panel["results"]["eval"]
+    for key in ("elbo", "recon", "kl", "nll", "active_units"):
+        assert isinstance(evaluation[key], (int, float)), evaluation
+    assert "test ELBO" in panel["result_text"] or "checkpoint" in panel["result_text"]
+
+    # Save and Export wrote into the run's folder under --runs-dir.
+    assert panel["results"]["run.save"]["run"] == new_run
+    files = panel["results"]["run.export"]["files"]
+    folder = runs_backend.runs_dir / new_run
+    assert files and all((folder / name).is_file() for name in files), (folder, files)
+    assert "Exported %d file(s)" % len(files) in panel["message"], panel["message"]
+
+    # The backend agrees: the live run is the panel's, and it is listed.
+    with runs_backend.client() as c:
+        status = c.call("status")
+        assert status["run"] == new_run and status["model"]["name"] == "cvae"
+        assert new_run in [r["run"] for r in c.call("run.list")["runs"]]
+
+    # The `log` stream reached the Studio (new_run, saved, exported: latest-wins may drop some).
+    assert report["log_events"], report
+    width, height, _ = read_png(shot)
+    assert (width, height) == (1280, 720)
+
+
+def test_save_then_load_from_the_panel(runs_backend, tmp_path):
+    report = run_scene(
+        runs_backend, tmp_path / "load.png", "--auto-new-run=vae", "--auto-actions=save,load"
+    )
+    panel = report["runs_panel"]
+    assert panel["error"] == "" and not report["timed_out"], report
+    saved = panel["results"]["run.save"]
+    loaded = panel["results"]["run.load"]
+    # The newest run is the one just saved: loading it comes back at the saved step, paused.
+    assert loaded["run"] == saved["run"] == panel["results"]["run.new"]["run"], panel["results"]
+    assert loaded["step"] == saved["step"], panel["results"]
+    assert "Loaded" in panel["message"], panel["message"]
+    with runs_backend.client() as c:
+        status = c.call("status")
+        assert status["run"] == saved["run"] and status["state"] == "paused", status
+
+
+def test_a_bad_data_file_shows_the_servers_sentence_and_keeps_the_run(runs_backend, tmp_path):
+    with runs_backend.client() as c:
+        before = c.call("status")["run"]
+    report = run_scene(
+        runs_backend,
+        tmp_path / "bad.png",
+        "--auto-new-run=vae",
+        "--auto-data=file",
+        "--auto-data-path=nowhere/missing.npz",
+    )
+    panel = report["runs_panel"]
+    assert panel["error"].startswith("run.new failed — invalid_argument: "), panel
+    assert "missing.npz" in panel["error"] and panel["message"] == panel["error"], panel
+    assert "run.new" not in panel["results"], panel["results"]
+    # The live run is untouched and still streaming into the scene.
+    assert report["run"] == before and report["run_latent_frames"] >= 3, report
