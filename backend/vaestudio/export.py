@@ -105,9 +105,14 @@ def onnx_decoder(decoder, latent_dim: int, path: Path) -> bool:
     except ImportError:
         log.info("onnx is not installed: skipping the ONNX export (pip install 'vaestudio[onnx]')")
         return False
+    import warnings
+
     dummy = torch.zeros(1, latent_dim)
-    torch.onnx.export(decoder, (dummy,), str(path), input_names=["z"], output_names=["x"],
-                      dynamic_axes={"z": {0: "n"}, "x": {0: "n"}}, dynamo=False)
+    with warnings.catch_warnings():
+        # The TorchScript exporter needs only the onnx package (the dynamo one also needs onnxscript).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(decoder, (dummy,), str(path), input_names=["z"], output_names=["x"],
+                          dynamic_axes={"z": {0: "n"}, "x": {0: "n"}}, dynamo=False)
     return True
 
 

@@ -245,6 +245,8 @@ class Trainer:
                 pending = self._pending_steps[0] if self._pending_steps else None
                 should_step = self._training or pending is not None
                 cfg = self.config
+            if waiters and self.snapshot is not None and self.snapshot.step != self.step:
+                self._refresh_outputs()  # inference sees exactly the weights training stopped at
             for done in waiters:  # no step runs between the loop's top and here
                 done({"state": self.state, "step": self.step})
             for fn, done in calls:

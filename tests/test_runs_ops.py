@@ -1,0 +1,190 @@
+"""Issue-4 ops over real sockets: model.list, data.list, run.new for every model, save/load/export, eval."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from vaestudio.client import RemoteError, to_wire
+from vaestudio.export import EXPORT_ITEMS
+from vaestudio.models import MODELS
+from schema_check import check_result
+
+
+def test_model_and_data_lists_follow_the_schema(client):
+    models = client.call("model.list")
+    assert not check_result("model.list", models)
+    assert [m["name"] for m in models["models"]] == list(MODELS)
+    assert {m["name"] for m in models["models"] if m["conditional"]} == {"cvae"}
+    assert all(len(m["description"]) > 40 for m in models["models"])
+    data = client.call("data.list")
+    assert not check_result("data.list", data)
+    names = {d["name"]: d for d in data["datasets"]}
+    assert {"digits", "shapes", "moons", "swiss_roll", "circles", "file"} <= set(names)
+    assert names["shapes"]["factors"] == ["shape", "scale", "orientation", "x", "y"]
+
+
+def wait_new_run(client, **args) -> dict:
+    result = client.call("run.new", args, timeout=120)
+    assert not check_result("run.new", result)
+    return result
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+@pytest.mark.parametrize("data,arch", [({"name": "digits"}, "mlp"), ({"name": "shapes", "n": 300}, "conv")])
+def test_every_model_trains_live_on_every_image_data_set(client, model, data, arch):
+    run = wait_new_run(client, model={"name": model, "latent_dim": 2, "arch": arch},
+                       data=data, train={"batch_size": 32}, paused=True)["run"]
+    status = client.call("status")
+    assert status["run"] == run and status["model"]["name"] == model and status["state"] == "paused"
+    assert client.call("train.step", n=3)["step"] == 3
+    shape = [8, 8] if data["name"] == "digits" else [64, 64]
+    z = np.zeros((2, 2), np.float32)
+    labels = {"labels": to_wire(np.array([1, 2]), "i32")} if model == "cvae" else {}
+    images = client.call("decode", z=to_wire(z), **labels)["images"]
+    assert images["shape"] == [2, *shape]
+    sample = client.call("sample", n=3, seed=1)
+    assert sample["images"]["shape"] == [3, *shape] and sample["z"]["shape"] == [3, 2]
+    enc = client.call("encode", indices=to_wire(np.arange(4), "i32"))
+    assert enc["mu"]["shape"] == [4, 2]
+    result = client.call("eval", split="test", iw_samples=0 if model == "vq_vae" else 3, timeout=120)
+    assert not check_result("eval", result)
+    assert np.isfinite(result["elbo"]) and result["elbo"] == pytest.approx(-(result["recon"] + result["kl"]))
+    assert ("nll" in result) == (model != "vq_vae")
+
+
+def test_conditional_decode_changes_with_the_label(client):
+    wait_new_run(client, model={"name": "cvae"}, data={"name": "digits"}, paused=True)
+    client.call("train.step", n=200, timeout=60)
+    z = to_wire(np.zeros((1, 2), np.float32))
+    zero = client.call("decode", z=z, labels=to_wire(np.array([0]), "i32"))["images"]["data"]
+    one = client.call("decode", z=z, labels=to_wire(np.array([1]), "i32"))["images"]["data"]
+    default = client.call("decode", z=z)["images"]["data"]
+    assert zero != one and default == zero
+    with pytest.raises(RemoteError, match="classes from 0 to 9"):
+        client.call("decode", z=z, labels=to_wire(np.array([10]), "i32"))
+
+
+def test_toy_data_decodes_to_values(client):
+    wait_new_run(client, data={"name": "moons"}, paused=True)
+    assert client.call("status")["model"]["likelihood"] == "gaussian"
+    client.call("train.step", n=5)
+    r = client.call("decode", z=to_wire(np.zeros((3, 2), np.float32)))
+    assert not check_result("decode", r) and r["values"]["shape"] == [3, 2]
+
+
+def test_run_new_with_bad_input_leaves_the_live_run_training(server, client, tmp_path):
+    client.call("train.start")
+    live = client.call("status")["run"]
+    (tmp_path / "data" / "broken.npy").write_bytes(b"\x93NUMPY garbage")
+    cases = [
+        ({"model": {"name": "gan"}}, "unknown model 'gan'"),
+        ({"model": {"name": "iwae", "k": "ten"}}, "'k'"),
+        ({"model": {"name": "vae", "input_dim": 3}}, "come from the data set"),
+        ({"data": {"name": "digits", "colour": True}}, "no option 'colour'"),
+        ({"data": {"name": "file", "path": "broken.npy"}}, "broken.npy"),
+        ({"data": {"name": "file", "path": "../../etc/passwd"}}, "--data-dir"),
+        ({"data": {"name": "file", "path": "/etc/hostname"}}, "outside the allowed data folders"),
+        ({"train": {"optimizer": "lbfgs"}}, "optimizer must be one of adam, adamw, sgd"),
+        ({"model": {"name": "cvae"}, "data": {"name": "swiss_roll"}}, "needs num_classes"),
+    ]
+    for args, words in cases:
+        with pytest.raises(RemoteError) as err:
+            client.call("run.new", args, timeout=60)
+        assert err.value.code == "invalid_argument" and words in err.value.message, (args, err.value.message)
+    status = client.call("status")
+    assert status["run"] == live and status["state"] == "training"
+    s0 = status["step"]
+    time.sleep(0.3)
+    assert client.call("status")["step"] > s0
+
+
+def test_file_data_from_the_data_dir_trains(client, tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "data" / "blobs.npz", x=(rng.random((200, 12, 12)) > 0.7).astype(np.float32),
+             y=rng.integers(0, 3, 200))
+    wait_new_run(client, data={"name": "file", "path": "blobs.npz"}, paused=True)
+    status = client.call("status")
+    assert status["dataset"]["shape"] == [12, 12] and status["dataset"]["n"] == 200
+    assert client.call("train.step", n=5)["step"] == 5
+
+
+def test_save_list_load_and_run_names(server, client, tmp_path):
+    client.call("train.step", n=30)
+    run = client.call("status")["run"]
+    saved = client.call("run.save")
+    assert saved == {"run": run, "step": 30}
+    assert (tmp_path / "runs" / run / "checkpoint.safetensors").is_file()
+    listed = {r["run"]: r for r in client.call("run.list")["runs"]}
+    assert listed[run]["step"] == 30 and listed[run]["model"] == "vae" and listed[run]["data"] == "digits"
+    z = to_wire(np.array([[0.3, -0.2]], np.float32))
+    before = client.call("decode", z=z)["images"]["data"]
+    wait_new_run(client, model={"name": "iwae"}, paused=True)
+    assert client.call("decode", z=z)["images"]["data"] != before
+    loaded = client.call("run.load", run=run, timeout=60)
+    assert loaded == {"run": run, "step": 30}
+    assert client.call("decode", z=z)["images"]["data"] == before
+    for bad in ("../outside", "a/b", ".hidden", "no-such-run"):
+        with pytest.raises(RemoteError) as err:
+            client.call("run.load", run=bad)
+        assert err.value.code == "invalid_argument"
+    assert client.call("status")["run"] == run
+
+
+def test_export_writes_every_listed_file(server, client, tmp_path):
+    client.call("train.step", n=20)
+    result = client.call("run.export", timeout=120)
+    assert not check_result("run.export", result)
+    folder = tmp_path / "runs" / result["run"]
+    expected = {"checkpoint.safetensors", "config.json", "environment.json", "metrics.csv", "latents.npz",
+                "latents.csv", "samples.png", "reconstructions.png", "latent_map.png", "decoder.onnx"}
+    assert set(result["files"]) == expected
+    for name in expected:
+        assert (folder / name).stat().st_size > 0, name
+    latents = np.load(folder / "latents.npz")
+    assert latents["mu"].shape == (1797, 2) and latents["labels"].shape == (1797,)
+    assert (folder / "metrics.csv").read_text().splitlines()[0].startswith("step,")
+    assert len((folder / "metrics.csv").read_text().splitlines()) == 21
+    assert (folder / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import onnx
+
+    onnx.checker.check_model(onnx.load(str(folder / "decoder.onnx")))
+    part = client.call("run.export", items=["latents"])
+    assert part["files"] == ["latents.npz", "latents.csv"]
+    with pytest.raises(RemoteError, match="must be a non-empty list of: checkpoint"):
+        client.call("run.export", items=["everything"])
+    with pytest.raises(RemoteError, match="not accepted"):
+        client.call("run.export", run="../../tmp")
+
+
+def test_eval_reports_elbo_nll_and_active_units(client):
+    client.call("train.step", n=300, timeout=60)
+    r = client.call("eval", split="test", iw_samples=50, timeout=120)
+    assert r["n"] == 180 and r["active_units"] in (1, 2) and len(r["per_dim_kl"]) == 2
+    # the importance-sampled bound is tighter than the single-sample ELBO (up to sampling noise)
+    assert r["nll"] <= -r["elbo"] + 0.5
+    assert sum(r["per_dim_kl"]) == pytest.approx(r["kl"], rel=1e-4)
+    train = client.call("eval", split="train")
+    assert train["n"] == 1617 and "nll" not in train
+
+
+def test_config_set_live_training_options(client):
+    r = client.call("config.set", kl_warmup="linear", warmup_steps=100, free_bits=0.5, grad_clip=5.0, schedule="cosine")
+    assert (r["config"]["kl_warmup"], r["config"]["free_bits"], r["config"]["schedule"]) == ("linear", 0.5, "cosine")
+    client.call("train.step", n=10)
+    client.subscribe("metrics")
+    client.call("train.start")
+    _, m = client.next_stream(topic="metrics", timeout=10)
+    assert m["beta"] < 1.0 and "grad_norm" in m  # warm-up scales beta; clipping reports the norm
+
+
+def test_run_new_keeps_every_client_served_while_it_builds(client):
+    """A big data set builds in the background: status answers meanwhile."""
+    rid = client.send("run.new", {"data": {"name": "shapes", "n": 3000}, "model": {"arch": "conv"}, "paused": True})
+    t0 = time.time()
+    assert client.call("status", timeout=5)["dataset"]["name"] == "digits"
+    assert time.time() - t0 < 1.0
+    assert client.reply(rid, timeout=120)["ok"]
+    assert client.call("status")["dataset"] == {"name": "shapes", "n": 3000, "shape": [64, 64]}
+    assert json.dumps(client.call("status"))  # still plain data
