@@ -162,7 +162,16 @@ MESSAGES = [
     ("reply", "error reply", {"v": 1, "id": 9, "ok": False, "error": {"code": "unknown_op", "message": "unknown op 'fly'; known ops: hello, status"}}),
     ("reply", "error reply to an undecodable request", {"v": 1, "id": None, "ok": False, "error": {"code": "bad_request", "message": "request body is not valid msgpack"}}),
     ("reply", "decode reply with one 2x2 image", {"v": 1, "id": 5, "ok": True, "result": {"images": {"dtype": "u8", "shape": [1, 2, 2], "data": bytes([0, 64, 128, 255])}}}),
+    ("request", "conditional decode with labels", {"v": 1, "id": 7, "op": "decode", "args": {"z": f32_array([0.0, 0.0, 0.0, 0.0], [2, 2]), "labels": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 3, 8)}}}),
+    ("request", "run.new", {"v": 1, "id": 8, "op": "run.new", "args": {"model": {"name": "beta_vae", "latent_dim": 4, "arch": "conv", "capacity_max": 25.0}, "data": {"name": "shapes", "n": 2000}, "train": {"lr": 0.0005, "kl_warmup": "linear"}, "paused": False}}),
+    ("request", "run.load", {"v": 1, "id": 9, "op": "run.load", "args": {"run": "vae-digits-20261125-120000-ab12"}}),
+    ("request", "run.export of two items", {"v": 1, "id": 10, "op": "run.export", "args": {"items": ["latents", "samples"]}}),
+    ("request", "eval", {"v": 1, "id": 11, "op": "eval", "args": {"split": "test", "iw_samples": 100}}),
+    ("reply", "run.list reply", {"v": 1, "id": 12, "ok": True, "result": {"runs": [{"run": "vae-digits-20261125-120000-ab12", "model": "vae", "data": "digits", "step": 3000, "created": "2026-11-25T12:00:00+0000"}]}}),
+    ("reply", "eval reply", {"v": 1, "id": 11, "ok": True, "result": {"split": "test", "n": 180, "elbo": -19.5, "recon": 16.0, "kl": 3.5, "active_units": 2, "per_dim_kl": [1.75, 1.75], "nll": 18.5, "iw_samples": 100}}),
+    ("reply", "decode reply for vector data", {"v": 1, "id": 13, "ok": True, "result": {"values": f32_array([0.25, -1.5], [1, 2])}}),
     ("stream", "metrics", {"v": 1, "run": "r0001", "step": 120, "loss": 31.5, "recon": 28.0, "kl": 3.5}),
+    ("stream", "log", {"v": 1, "run": "r0001", "step": 77, "level": "warning", "event": "nan_recovered", "message": "loss was nan at step 77: step skipped, last good weights restored, lr lowered to 0.0005"}),
     ("stream", "latent", {"v": 1, "run": "r0001", "step": 120, "coords": f32_array([0.0, 1.0, -2.0, 0.25], [2, 2]), "indices": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 4, 7)}, "labels": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 3, 9)}}),
 ]
 
@@ -180,6 +189,11 @@ BAD_REQUESTS = [
     ("config.set with a negative lr", pack({"v": 1, "id": 14, "op": "config.set", "args": {"lr": -1.0}}).hex(), "invalid_argument", 14),
     ("train.step with n as a string", pack({"v": 1, "id": 15, "op": "train.step", "args": {"n": "5"}}).hex(), "invalid_argument", 15),
     ("sample beyond the size limit", pack({"v": 1, "id": 16, "op": "sample", "args": {"n": 100000}}).hex(), "too_large", 16),
+    ("run.load with a name that leaves the runs folder", pack({"v": 1, "id": 17, "op": "run.load", "args": {"run": "../secrets"}}).hex(), "invalid_argument", 17),
+    ("run.export with an unknown item", pack({"v": 1, "id": 18, "op": "run.export", "args": {"items": ["weights.pkl"]}}).hex(), "invalid_argument", 18),
+    ("eval of an unknown split", pack({"v": 1, "id": 19, "op": "eval", "args": {"split": "validation"}}).hex(), "invalid_argument", 19),
+    ("run.new with an unknown model", pack({"v": 1, "id": 20, "op": "run.new", "args": {"model": {"name": "gan"}}}).hex(), "invalid_argument", 20),
+    ("labels for a model that is not conditional", pack({"v": 1, "id": 21, "op": "decode", "args": {"z": f32_array([0.0, 0.0], [1, 2]), "labels": {"dtype": "i32", "shape": [1], "data": struct.pack("<i", 0)}}}).hex(), "invalid_argument", 21),
 ]
 
 
