@@ -137,3 +137,18 @@ def test_cli_train_runs_export_eval(tmp_path):
     assert r.returncode == 2 and "no run 'no-such-run'" in r.stderr
     r = cli("train", "--dataset", "file", "--data-path", "/etc/hostname", "--steps", "1", runs=runs)
     assert r.returncode == 2 and "--data-dir" in r.stderr
+
+
+def test_cli_tensorboard_logs_scalars(tmp_path):
+    runs = tmp_path / "runs"
+    r = cli("train", "--steps", "30", "-q", "--tensorboard", runs=runs)
+    assert r.returncode == 0, r.stderr
+    run = json.loads(r.stdout)["run"]
+    events = list((runs / run / "tensorboard").glob("events.out.tfevents.*"))
+    assert events and events[0].stat().st_size > 100
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(runs / run / "tensorboard"))
+    acc.Reload()
+    assert {"loss", "recon", "kl"} <= set(acc.Tags()["scalars"])
+    assert [e.step for e in acc.Scalars("loss")] == [10, 20, 30]

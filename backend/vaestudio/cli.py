@@ -58,9 +58,15 @@ def _make_trainer(args: argparse.Namespace, store):
     from vaestudio import session_tasks
 
     if getattr(args, "resume", None):
-        return session_tasks.load_trainer(args.resume, store, _data_dirs(args))
-    spec, data, config = _session_parts(args)
-    return session_tasks.build_trainer(spec, data, config, store, _data_dirs(args))
+        trainer = session_tasks.load_trainer(args.resume, store, _data_dirs(args))
+    else:
+        spec, data, config = _session_parts(args)
+        trainer = session_tasks.build_trainer(spec, data, config, store, _data_dirs(args))
+    if args.tensorboard:
+        from vaestudio.tensorboard_log import TensorBoardHook
+
+        trainer.metric_hooks.append(TensorBoardHook(store.root))
+    return trainer
 
 
 
@@ -78,7 +84,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         store = _store(args)
         trainer = _make_trainer(args, store)
-    except _user_errors() as exc:
+    except (*_user_errors(), RuntimeError) as exc:
         log.error("%s", exc)
         return 2
     try:
@@ -115,7 +121,7 @@ def _train(args: argparse.Namespace) -> int:
     try:
         store = _store(args)
         trainer = _make_trainer(args, store)
-    except _user_errors() as exc:
+    except (*_user_errors(), RuntimeError) as exc:
         log.error("%s", exc)
         return 2
     trainer.start_thread()
@@ -217,6 +223,7 @@ def _add_session_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"])
     g.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     g.add_argument("--resume", metavar="RUN", help="continue a saved run instead of starting a new one")
+    g.add_argument("--tensorboard", action="store_true", help="also log metrics for TensorBoard, in <run>/tensorboard")
 
 
 def build_parser() -> argparse.ArgumentParser:

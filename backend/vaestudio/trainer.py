@@ -91,6 +91,7 @@ class Trainer:
         self.snapshot: Snapshot | None = None
         self.nan_recoveries = 0
         self._metrics_log: MetricsLog | None = None
+        self.metric_hooks: list[Callable[[dict], None]] = []  # e.g. TensorBoard; called on this thread
 
         n_latent = min(dataset.n, config.latent_points)
         rng = np.random.default_rng(12345)
@@ -162,6 +163,8 @@ class Trainer:
             self._thread.join(timeout)
         if self._metrics_log is not None:
             self._metrics_log.close()
+        for hook in self.metric_hooks:
+            getattr(hook, "close", lambda: None)()
 
     # ----- persistence (trainer thread, via call()) ----------------------------------------------
     def record(self) -> dict:
@@ -336,6 +339,8 @@ class Trainer:
         self.latest_metrics = metrics
         if self._metrics_log is not None:
             self._metrics_log.write({k: v for k, v in metrics.items() if k != "run"})
+        for hook in self.metric_hooks:
+            hook(metrics)
 
     def _recover_from_nan(self, bad_loss: float) -> None:
         """Skip the step, restore the last good weights and optimizer state, halve lr, tell everyone."""
