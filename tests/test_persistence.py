@@ -152,3 +152,12 @@ def test_cli_tensorboard_logs_scalars(tmp_path):
     acc.Reload()
     assert {"loss", "recon", "kl"} <= set(acc.Tags()["scalars"])
     assert [e.step for e in acc.Scalars("loss")] == [10, 20, 30]
+
+
+@pytest.mark.parametrize("model", ["vae", "beta_vae", "cvae", "beta_tcvae", "factor_vae", "info_vae", "iwae", "vamp", "vq_vae"])
+def test_every_model_trains_headless_from_the_cli(tmp_path, model):
+    r = cli("train", "--model", model, "--steps", "5", "--batch-size", "32", "-q", runs=tmp_path / "runs")
+    assert r.returncode == 0, r.stderr
+    saved = json.loads(r.stdout)
+    assert saved["step"] == 5 and saved["run"].startswith(f"{model}-digits-")
+    assert (tmp_path / "runs" / saved["run"] / "checkpoint.safetensors").is_file()

@@ -107,8 +107,14 @@ def _serve(args: argparse.Namespace) -> int:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
-    log.info("stopped at step %d of run %s", trainer.step, server.trainer.run)
+    log.info("stopped at step %d of run %s", server.trainer.step, server.trainer.run)
+    _close_hooks(server.trainer)
     return 0
+
+
+def _close_hooks(trainer) -> None:
+    for hook in trainer.metric_hooks:
+        getattr(hook, "close", lambda: None)()
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -144,6 +150,7 @@ def _train(args: argparse.Namespace) -> int:
     trainer.call(trainer.save, done.put)
     saved = done.get()
     trainer.stop()
+    _close_hooks(trainer)
     print(json.dumps({**saved, "folder": str(store.folder(trainer.run))}))
     if args.eval:
         print(json.dumps(evaluate(trainer.model.cpu(), trainer.dataset, "test", args.iw_samples)))

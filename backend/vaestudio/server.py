@@ -222,6 +222,7 @@ class Server:
                 def swap() -> None:  # on the loop thread: no request sees a half-swapped session
                     self._drain_events(old)
                     old.stop()
+                    new.metric_hooks = old.metric_hooks  # e.g. TensorBoard follows the live run
                     self.trainer, self.inference = new, InferenceModel(new)
                     new.start_thread()
                     if not paused:

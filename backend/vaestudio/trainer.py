@@ -163,8 +163,6 @@ class Trainer:
             self._thread.join(timeout)
         if self._metrics_log is not None:
             self._metrics_log.close()
-        for hook in self.metric_hooks:
-            getattr(hook, "close", lambda: None)()
 
     # ----- persistence (trainer thread, via call()) ----------------------------------------------
     def record(self) -> dict:
