@@ -107,10 +107,10 @@ def main() -> None:
         live.append(rate)
         print(f"round {r + 1}: bare {bare[-1]:,.0f} samples/s, live {live[-1]:,.0f} samples/s, streams received {counts}")
     _, lat_all, _ = live_loop(args.seconds, decode_calls=True)
-    b, l = statistics.median(bare), statistics.median(live)
+    b, lv = statistics.median(bare), statistics.median(live)
     print(f"bare PyTorch loop        : {b:,.0f} samples/s")
-    print(f"live trainer + streaming : {l:,.0f} samples/s")
-    print(f"ratio live/bare          : {l / b:.3f}")
+    print(f"live trainer + streaming : {lv:,.0f} samples/s")
+    print(f"ratio live/bare          : {lv / b:.3f}")
     q = np.percentile(lat_all, [50, 99])
     print(f"decode round trip while training ({len(lat_all)} calls): p50 {q[0]:.2f} ms, p99 {q[1]:.2f} ms")
 

@@ -83,7 +83,7 @@ def test_training_on_digits_lowers_the_loss():
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = data.x[data.train_idx]
     first = model(x).loss.item()
-    for i in range(300):
+    for _ in range(300):
         batch = x[torch.randint(0, len(x), (128,))]
         loss = model(batch).loss
         opt.zero_grad()

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from vaestudio.client import RemoteError, to_wire
-from vaestudio.export import EXPORT_ITEMS
 from vaestudio.models import MODELS
 from schema_check import check_result
 

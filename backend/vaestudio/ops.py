@@ -7,7 +7,7 @@ DEFERRED after arranging for the trainer to send the reply later (train.step, tr
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
