@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` serves, `make test` tests. Each sets itself up.
-.PHONY: run test venv bench godot lint
+.PHONY: run test venv bench bench-models
 
 venv:
 	@scripts/setup_venv.sh
@@ -13,3 +13,6 @@ test: venv
 bench: venv
 	.venv/bin/python bench/bench_trainer.py
 	.venv/bin/python bench/bench_godot.py
+
+bench-models: venv
+	.venv/bin/python bench/bench_models.py
