@@ -22,8 +22,11 @@ func _on_connection_changed(connected: bool) -> void:
 	visible = not connected
 	_title.text = "Waiting for the VAE Studio backend at %s" % StudioSession.control_endpoint()
 	_hint.text = (
-		"Start it with  make run  (or  vaestudio serve).  This screen connects by itself"
-		+ " as soon as it is up."
+		(
+			"Start it with  make run  (or  vaestudio serve --control %s).  This screen connects"
+			% StudioSession.control_endpoint()
+		)
+		+ " by itself as soon as it is up."
 	)
 	_refresh_detail()
 
@@ -31,5 +34,6 @@ func _on_connection_changed(connected: bool) -> void:
 func _refresh_detail() -> void:
 	if not visible:
 		return
-	var problem: String = StudioSession.connection_problem()
-	_detail.text = problem if not problem.is_empty() else "Trying to connect…"
+	# The sentence names the control endpoint; the probe tells it whether requests get answers.
+	StudioSession.probe_control()
+	_detail.text = StudioSession.connection_problem()

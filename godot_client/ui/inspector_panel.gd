@@ -1,26 +1,66 @@
 class_name InspectorPanel
 extends PanelContainer
-## The decoded image under the pointer, large and crisp (nearest filtering), with its z.
+## The decoded image under the pointer, large and crisp (nearest filtering), with its z. When the
+## live model is conditional, a class selector picks the label every decode carries, and changing
+## it decodes the same z again in the new class.
 
 const MAX_DIMS_SHOWN: int = 8
 
 var _texture: ImageTexture
+## `--auto-label=N` (tests, screenshots): the class chosen as soon as the model is conditional.
+var _auto_label: int = -1
 
 @onready var _image_rect: TextureRect = $Columns/ImageFrame/Image
 @onready var _placeholder: Label = $Columns/ImageFrame/Placeholder
+@onready var _heading: Label = $Columns/Info/Heading
 @onready var _z_label: Label = $Columns/Info/Z
+@onready var _class_row: HBoxContainer = $Columns/Info/ClassRow
+@onready var _class_spin: SpinBox = $Columns/Info/ClassRow/ClassSpin
+@onready var _class_swatch: ColorRect = $Columns/Info/ClassRow/ClassSwatch
+@onready var _class_hint: Label = $Columns/Info/ClassRow/ClassHint
 @onready var _detail: Label = $Columns/Info/Detail
 
 
 func _ready() -> void:
 	StudioSession.decode_finished.connect(_on_decode_finished)
+	StudioSession.status_received.connect(_on_status_received)
+	_class_spin.value_changed.connect(_on_class_changed)
+	var auto: String = str(StudioSession.options.get("auto-label", ""))
+	_auto_label = auto.to_int() if auto.is_valid_int() else -1
 	_z_label.text = "z = —"
 	_detail.text = "Press or drag the left button on the latent plane to decode that point."
+	_on_status_received(StudioSession.status)
 
 
 ## The control that shows the decoded image.
 func image_view() -> Control:
 	return _image_rect
+
+
+## Picks the class label of conditional decodes, exactly as the selector does.
+func select_class(label: int) -> void:
+	_class_spin.value = label
+
+
+func _on_status_received(_status: Dictionary) -> void:
+	var conditional: bool = StudioSession.is_conditional()
+	_class_row.visible = conditional
+	if not conditional:
+		return
+	var classes: int = StudioSession.num_classes()
+	_class_spin.max_value = classes - 1
+	_class_hint.text = "of 0–%d" % (classes - 1)
+	if _auto_label >= 0:
+		var label: int = mini(_auto_label, classes - 1)
+		_auto_label = -1
+		select_class(label)
+	_class_swatch.color = StudioPalette.label_color(roundi(_class_spin.value))
+
+
+func _on_class_changed(value: float) -> void:
+	var label: int = roundi(value)
+	_class_swatch.color = StudioPalette.label_color(label)
+	StudioSession.set_decode_label(label)
 
 
 func _on_decode_finished(z: PackedFloat32Array, image: Image) -> void:
@@ -33,6 +73,8 @@ func _on_decode_finished(z: PackedFloat32Array, image: Image) -> void:
 		_texture = ImageTexture.create_from_image(image)
 	_image_rect.texture = _texture
 	_placeholder.visible = false
+	var label: int = StudioSession.decoded_label
+	_heading.text = "Decoded image" if label < 0 else "Decoded image · class %d" % label
 	var lines: PackedStringArray = []
 	for i in range(0, mini(z.size(), MAX_DIMS_SHOWN), 2):
 		var line: String = "z%d %+.3f" % [i, z[i]]

@@ -1,11 +1,14 @@
 extends Control
 ## The Studio's first screen: composes the components, creates the backend client with the
 ## endpoints from the user arguments, and turns picks on the latent plane into decodes.
+## `-- --tab=training|runs|log` opens the side panel on that tab.
 
 var _auto_decoded: bool = false
 
 @onready var _latent_view: LatentView = %LatentView
 @onready var _inspector: InspectorPanel = %InspectorPanel
+@onready var _tabs: TabContainer = %Tabs
+@onready var _runs: RunsPanel = %Runs
 
 
 func _ready() -> void:
@@ -16,11 +19,17 @@ func _ready() -> void:
 	add_child(client)
 	_latent_view.point_picked.connect(_on_point_picked)
 	StudioSession.latent_received.connect(_on_latent_received)
+	StudioSession.run_changed.connect(_on_run_changed)
+	var tab: String = str(StudioSession.options.get("tab", "")).to_lower()
+	for i in _tabs.get_tab_count():
+		if _tabs.get_tab_title(i).to_lower() == tab:
+			_tabs.current_tab = i
 	if StudioSession.options.has("screenshot"):
 		var capture := ScreenshotCapture.new()
 		capture.name = "ScreenshotCapture"
 		capture.latent_view = _latent_view
 		capture.image_view = _inspector.image_view()
+		capture.runs_panel = _runs
 		capture.configure(StudioSession.options)
 		add_child(capture)
 
@@ -47,3 +56,8 @@ func _on_latent_received(frame: StudioLatentFrame) -> void:
 		_on_point_picked(Vector2(at[0].to_float(), at[1].to_float()))
 	else:
 		StudioSession.request_decode(frame.centroid())
+
+
+## A new, reset or loaded run: its first latent frame decodes again (its width may differ).
+func _on_run_changed(_run: String) -> void:
+	_auto_decoded = false

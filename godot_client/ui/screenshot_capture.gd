@@ -5,6 +5,9 @@ extends Node
 ## It waits for N latent frames (default 3), one decoded image and at least S seconds, then writes
 ## PATH (PNG) and PATH with a .json extension holding what was on screen, and quits with 0; on
 ## timeout it writes both anyway and quits with 3.
+## With `--auto-new-run=MODEL` (see RunsPanel) it waits for the new run instead: the panel's
+## sequence done, N latent frames and one decoded image of the run that is live by then (and,
+## with `--auto-label=L` on a conditional model, an image decoded with label L).
 
 const EXIT_TIMED_OUT: int = 3
 
@@ -16,6 +19,8 @@ var timeout_s: float = 60.0
 var latent_view: LatentView
 ## The control showing the decoded image; its rectangle goes into the report.
 var image_view: Control
+## The Runs panel, whose `--auto-new-run` sequence and outcome go into the report.
+var runs_panel: RunsPanel
 
 var _elapsed: float = 0.0
 var _saving: bool = false
@@ -46,9 +51,22 @@ func _process(delta: float) -> void:
 		and StudioSession.decoded_images >= 1
 		and _elapsed >= min_seconds
 	)
+	if StudioSession.options.has("auto-new-run"):
+		ready_to_save = ready_to_save and _new_run_ready()
 	if ready_to_save or _elapsed >= timeout_s:
 		_saving = true
 		_timed_out = not ready_to_save
+
+
+func _new_run_ready() -> bool:
+	if runs_panel == null or not runs_panel.auto_finished():
+		return false
+	if StudioSession.run_latent_frames < min_latent_frames or StudioSession.run_decoded_images < 1:
+		return false
+	var label: String = str(StudioSession.options.get("auto-label", ""))
+	if label.is_valid_int() and StudioSession.is_conditional():
+		return StudioSession.decoded_label == label.to_int()
+	return true
 
 
 func _save() -> void:
@@ -71,6 +89,19 @@ func _save() -> void:
 		"image_rect": _rect_of(image_view),
 		"step": int(StudioSession.metrics.get("step", -1)),
 		"decode_latency_ms": StudioSession.decode_latency_ms,
+		"run": str(StudioSession.status.get("run", "")),
+		"model": StudioSession.model_info().get("name", ""),
+		"conditional": StudioSession.is_conditional(),
+		"num_classes": StudioSession.num_classes(),
+		"decoded_label": StudioSession.decoded_label,
+		"run_latent_frames": StudioSession.run_latent_frames,
+		"run_decoded_images": StudioSession.run_decoded_images,
+		"server_ops": Array(StudioSession.server_ops),
+		"log_events":
+		StudioSession.log_entries.map(
+			func(entry: Dictionary) -> String: return str(entry.get("event", ""))
+		),
+		"runs_panel": runs_panel.report() if runs_panel != null else {},
 	}
 	var json := FileAccess.open(path.get_basename() + ".json", FileAccess.WRITE)
 	if json != null:

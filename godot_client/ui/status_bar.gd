@@ -1,16 +1,25 @@
 class_name StatusBar
 extends PanelContainer
-## The top bar: connection state, run, data set and whether the model is training.
+## The top bar: connection state, model, data set, run, the newest backend event (warnings in
+## amber) and whether the model is training.
+
+## An event stays bright this long, then dims.
+const EVENT_FRESH_S: float = 12.0
 
 @onready var _dot: Label = $Row/Dot
 @onready var _connection: Label = $Row/Connection
 @onready var _run: Label = $Row/Run
+@onready var _event: Label = $Row/Event
 @onready var _state: Label = $Row/State
+@onready var _event_timer: Timer = $EventTimer
 
 
 func _ready() -> void:
 	StudioSession.connection_changed.connect(_on_connection_changed)
 	StudioSession.status_received.connect(_on_status_received)
+	StudioSession.log_received.connect(_on_log_received)
+	_event_timer.wait_time = EVENT_FRESH_S
+	_event_timer.timeout.connect(_on_event_aged)
 	_on_connection_changed(StudioSession.connected)
 
 
@@ -26,6 +35,9 @@ func _on_connection_changed(connected: bool) -> void:
 
 func _on_status_received(status: Dictionary) -> void:
 	var parts: PackedStringArray = []
+	var model: Dictionary = StudioSession.model_info()
+	if model.has("name"):
+		parts.append("model %s" % str(model["name"]))
 	var dataset: Variant = status.get("dataset")
 	if dataset is Dictionary:
 		parts.append("data: %s (%s)" % [dataset.get("name", "?"), str(dataset.get("n", "?"))])
@@ -36,7 +48,23 @@ func _on_status_received(status: Dictionary) -> void:
 	if status.has("clients"):
 		parts.append("%s client(s)" % str(status["clients"]))
 	_run.text = "   ·   ".join(parts)
+	_run.tooltip_text = _run.text
 	var state: String = str(status.get("state", ""))
 	_state.text = state.to_upper()
 	var color: Color = StudioPalette.OK if state == "training" else StudioPalette.WARN
 	_state.add_theme_color_override("font_color", color)
+
+
+func _on_log_received(entry: Dictionary) -> void:
+	var level: String = str(entry.get("level", "info"))
+	var mark: String = "⚠ " if level == "warning" else ("✖ " if level == "error" else "")
+	_event.text = mark + EventLog.describe(entry)
+	_event.tooltip_text = "%s  %s" % [str(entry.get("time", "")), _event.text]
+	_event.add_theme_color_override("font_color", EventLog.level_color(level))
+	_event.visible = true
+	_event_timer.start()
+
+
+func _on_event_aged() -> void:
+	var color: Color = _event.get_theme_color("font_color")
+	_event.add_theme_color_override("font_color", color.lerp(StudioPalette.TEXT_DIM, 0.6))

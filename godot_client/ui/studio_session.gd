@@ -12,12 +12,21 @@ signal log_received(entry: Dictionary)
 signal decode_finished(z: PackedFloat32Array, image: Image)
 ## A request came back with an error (or could not be sent); `message` is a sentence for the UI.
 signal request_failed(op: String, message: String)
+## The live run changed (a new run, a reset or a loaded run): stream messages now carry `run`.
+signal run_changed(run: String)
+## The `hello` reply arrived: [member server_ops] now lists what the backend offers.
+signal hello_received(result: Dictionary)
 
 const DEFAULT_CONTROL: String = "tcp://127.0.0.1:5555"
 const DEFAULT_STREAM: String = "tcp://127.0.0.1:5556"
 ## The loss history spans the whole run in at most this many points: when full, every other
 ## point is dropped and from then on only every second message is kept (then every fourth...).
 const HISTORY_LENGTH: int = 600
+## How many `log` events are kept for the Studio's log list.
+const LOG_LENGTH: int = 50
+## Replies wait this long: `run.new` on a large data set, `run.export` and `eval` with many
+## importance samples take seconds. A backend that goes away fails them at once anyway.
+const REQUEST_TIMEOUT_S: float = 60.0
 
 ## The user arguments after `--`, as {"control": "tcp://...", "screenshot": "/tmp/x.png", ...}.
 var options: Dictionary = {}
@@ -35,6 +44,21 @@ var decode_latency_ms: float = 0.0
 var history_step := PackedFloat32Array()
 var history_recon := PackedFloat32Array()
 var history_kl := PackedFloat32Array()
+## Counts since the live run began, so a component can wait for the new run's own data.
+var run_latent_frames: int = 0
+var run_decoded_images: int = 0
+## The class label sent with decodes when the live model is conditional, and the label of the
+## last decoded image (-1 when it was decoded without one).
+var decode_label: int = 0
+var decoded_label: int = -1
+## The ops the backend named in its `hello` reply (empty until it answered).
+var server_ops := PackedStringArray()
+var server_version: String = ""
+## The newest `log` events, oldest first; each is the stream message plus `time` ("12:03:45").
+var log_entries: Array[Dictionary] = []
+## Whether the control endpoint answered a request while the Studio waits for the backend (a
+## backend that answers requests but publishes no streams points at a wrong `--stream`).
+var control_answers: bool = false
 
 var _run: String = ""
 var _history_stride: int = 1
@@ -77,6 +101,7 @@ func attach_client(new_client: VaeStudioClient) -> void:
 	client = new_client
 	client.control_endpoint = control_endpoint()
 	client.stream_endpoint = stream_endpoint()
+	client.request_timeout_s = REQUEST_TIMEOUT_S
 	client.connection_changed.connect(_on_connection_changed)
 	client.stream_received.connect(_on_stream_received)
 
@@ -91,11 +116,72 @@ func is_training() -> bool:
 	return status.get("state", "") == "training"
 
 
-## A sentence on why the backend is not there, for the waiting overlay.
+## The `model` map of the latest status ({} from a backend that sends none).
+func model_info() -> Dictionary:
+	var model: Variant = status.get("model")
+	return model if model is Dictionary else {}
+
+
+## True when the live model decodes conditioned on a class label (a cvae).
+func is_conditional() -> bool:
+	return model_info().get("conditional", false) == true and num_classes() > 0
+
+
+func num_classes() -> int:
+	var classes: Variant = model_info().get("num_classes")
+	return int(classes) if typeof(classes) in [TYPE_INT, TYPE_FLOAT] else 0
+
+
+## False when the backend's `hello` listed its ops and `op` was not among them. Before `hello`
+## has answered every op counts as supported; an `unknown_op` reply is handled where it lands.
+func supports(op: String) -> bool:
+	return server_ops.is_empty() or server_ops.has(op)
+
+
+## Sets the class label that conditional decodes carry and decodes the last point again with it,
+## so the same z shows another class ("style transfer").
+func set_decode_label(label: int) -> void:
+	if label == decode_label:
+		return
+	decode_label = label
+	if is_conditional() and not decoded_z.is_empty() and decoded_z.size() == latent_dim():
+		request_decode(decoded_z)
+
+
+## A sentence on why the backend is not there, for the waiting overlay. It names the control
+## endpoint (where requests go): the client's own last error may name the stream endpoint.
 func connection_problem() -> String:
 	if client == null:
 		return "No client attached."
-	return client.last_error()
+	var why: String = client.last_error()
+	var retry: String = ""
+	var found: RegExMatch = RegEx.create_from_string("retrying in ([0-9.]+) s").search(why)
+	if found != null:
+		retry = " Retrying in %s s." % found.get_string(1)
+	if control_answers:
+		return (
+			(
+				"The backend answers at %s (control), but nothing is published at %s (streams):"
+				% [control_endpoint(), stream_endpoint()]
+			)
+			+ " check --stream.%s" % retry
+		)
+	if why.is_empty() or why.begins_with("connecting to") or why.contains("no backend at"):
+		return "Nothing answers at %s (control) yet.%s" % [control_endpoint(), retry]
+	return "Cannot reach the backend at %s (control): %s" % [control_endpoint(), why]
+
+
+## Sends a cheap request while disconnected to learn whether the control endpoint alone answers;
+## the overlay calls it on its refresh timer. Nothing goes out while the control link is down.
+func probe_control() -> void:
+	if client == null or connected:
+		control_answers = false
+		return
+	var request: VaeStudioRequest = client.request("hello", {"client": "vaestudio-godot"})
+	request.finished.connect(
+		func(reply: Dictionary) -> void: control_answers = reply.get("ok", false) == true,
+		CONNECT_ONE_SHOT
+	)
 
 
 ## Sends an op; `on_reply` (optional) gets the whole reply dictionary. Errors also go out as
@@ -112,6 +198,11 @@ func send(op: String, args: Dictionary = {}, on_reply: Callable = Callable()) ->
 		request.finished.connect(handler, CONNECT_ONE_SHOT)
 
 
+## Asks for the status now (after an op that changed it) instead of waiting for the stream.
+func refresh_status() -> void:
+	send("status", {}, _on_status_reply)
+
+
 ## Asks for the image at `z`. At most one decode is in flight: a newer `z` waits and replaces any
 ## older waiting one, and goes out as soon as the reply to the previous one arrives.
 func request_decode(z: PackedFloat32Array) -> void:
@@ -121,17 +212,25 @@ func request_decode(z: PackedFloat32Array) -> void:
 
 
 func _send_next_decode() -> void:
-	if _decode_next.is_empty() or client == null or not connected:
+	if _decode_next.is_empty() or client == null or not connected or _decode_in_flight:
+		return
+	# After a run change the status may still describe the old model (its latent width, whether
+	# it takes labels): hold the decode until the new run's status is in.
+	if str(status.get("run", _run)) != _run:
 		return
 	var z: PackedFloat32Array = _decode_next
 	_decode_next = PackedFloat32Array()
 	_decode_in_flight = true
 	_decode_sent_ms = Time.get_ticks_msec()
-	var z_array: Dictionary = VaeStudioArray.from_float32(z, [1, z.size()])
-	send("decode", {"z": z_array}, _on_decode_reply.bind(z))
+	var args: Dictionary = {"z": VaeStudioArray.from_float32(z, [1, z.size()])}
+	var label: int = -1
+	if is_conditional():
+		label = clampi(decode_label, 0, num_classes() - 1)
+		args["labels"] = VaeStudioArray.from_int32(PackedInt32Array([label]), [1])
+	send("decode", args, _on_decode_reply.bind(z, label))
 
 
-func _on_decode_reply(reply: Dictionary, z: PackedFloat32Array) -> void:
+func _on_decode_reply(reply: Dictionary, z: PackedFloat32Array, label: int) -> void:
 	_decode_in_flight = false
 	decode_latency_ms = float(Time.get_ticks_msec() - _decode_sent_ms)
 	if reply.get("ok", false):
@@ -141,7 +240,9 @@ func _on_decode_reply(reply: Dictionary, z: PackedFloat32Array) -> void:
 			var image: Image = VaeStudioArray.to_image(images, 0)
 			if image != null and not image.is_empty():
 				decoded_images += 1
+				run_decoded_images += 1
 				decoded_z = z
+				decoded_label = label
 				decode_finished.emit(z, image)
 		else:
 			request_failed.emit("decode", "The decode reply carried no images array.")
@@ -150,7 +251,7 @@ func _on_decode_reply(reply: Dictionary, z: PackedFloat32Array) -> void:
 
 func _on_reply(reply: Dictionary, op: String, on_reply: Callable) -> void:
 	if not reply.get("ok", false):
-		request_failed.emit(op, describe_error(reply))
+		request_failed.emit(op, describe_failure(op, reply))
 	if on_reply.is_valid():
 		on_reply.call(reply)
 
@@ -163,15 +264,38 @@ static func describe_error(reply: Dictionary) -> String:
 	return "The backend answered with an error."
 
 
+## Like [method describe_error], but an `unknown_op` reply becomes a sentence a user can act on.
+static func describe_failure(op: String, reply: Dictionary) -> String:
+	if error_code(reply) == "unknown_op":
+		return "this backend does not support '%s' (it is older than the Studio)." % op
+	return describe_error(reply)
+
+
+static func error_code(reply: Dictionary) -> String:
+	var error: Variant = reply.get("error")
+	return str(error.get("code", "")) if error is Dictionary else ""
+
+
 func _on_connection_changed(now_connected: bool) -> void:
 	connected = now_connected
 	if connected:
-		send("hello", {"client": "vaestudio-godot", "protocol": 1})
+		control_answers = false
+		send("hello", {"client": "vaestudio-godot", "protocol": 1}, _on_hello_reply)
 		send("status", {}, _on_status_reply)
 		_send_next_decode()
 	else:
 		_decode_in_flight = false
 	connection_changed.emit(connected)
+
+
+func _on_hello_reply(reply: Dictionary) -> void:
+	var result: Variant = reply.get("result")
+	if not reply.get("ok", false) or not result is Dictionary:
+		return
+	var ops: Variant = result.get("ops")
+	server_ops = PackedStringArray(ops) if ops is Array else PackedStringArray()
+	server_version = str(result.get("version", ""))
+	hello_received.emit(result)
 
 
 func _on_status_reply(reply: Dictionary) -> void:
@@ -182,8 +306,16 @@ func _on_status_reply(reply: Dictionary) -> void:
 func _on_stream_received(topic: String, message: Dictionary) -> void:
 	var run: String = str(message.get("run", _run))
 	if run != _run:
+		var first: bool = _run.is_empty()
 		_run = run
 		_clear_history()
+		run_latent_frames = 0
+		run_decoded_images = 0
+		if not first:
+			# The old run's frame may have another latent width: fall back to the status's.
+			latent = null
+			refresh_status()
+		run_changed.emit(run)
 	match topic:
 		"metrics":
 			metrics = message
@@ -197,12 +329,19 @@ func _on_stream_received(topic: String, message: Dictionary) -> void:
 				return
 			latent = frame
 			latent_frames += 1
+			run_latent_frames += 1
 			latent_received.emit(frame)
 		"status":
 			status = message
 			status_received.emit(message)
+			_send_next_decode()
 		"log":
-			log_received.emit(message)
+			var entry: Dictionary = message.duplicate()
+			entry["time"] = Time.get_time_string_from_system()
+			log_entries.append(entry)
+			if log_entries.size() > LOG_LENGTH:
+				log_entries.pop_front()
+			log_received.emit(entry)
 
 
 func _append_history(message: Dictionary) -> void:

@@ -3,6 +3,10 @@ extends PanelContainer
 ## Start/pause, step, reset and the hyperparameters the backend takes live (`config.set`).
 
 const STEP_COUNT: int = 10
+## The ops this panel sends: only their failures are shown here.
+const OWN_OPS: PackedStringArray = [
+	"train.start", "train.pause", "train.step", "train.reset", "config.set"
+]
 
 var _editing: Dictionary = {}
 
@@ -115,7 +119,7 @@ func _on_config_reply(reply: Dictionary, key: String, value: Variant) -> void:
 
 
 func _on_request_failed(op: String, message: String) -> void:
-	if op == "decode" or op == "status" or op == "hello":
+	if not OWN_OPS.has(op):
 		return
 	_show("%s failed — %s" % [op, message], StudioPalette.ERROR)
 
