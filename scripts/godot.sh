@@ -56,6 +56,7 @@ mount_proc() {
 
 provision
 mount_proc
+exec 9>&-  # release the provisioning lock: Godot and Xvfb must not inherit (and hold) it
 if [ "${1:-}" = "--provision-only" ]; then
     chroot "$root" godot --version
     exit 0

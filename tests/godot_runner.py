@@ -8,6 +8,7 @@ godot_client/.godot) once per test session before the first script runs.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -90,17 +91,26 @@ def script_command(script: str, user_args: list[str] | tuple[str, ...] = (), xvf
     return _command(args, xvfb=xvfb)
 
 
+def run_group(cmd: list[str], timeout: float, what: str) -> subprocess.CompletedProcess[str]:
+    """Runs cmd in its own process group; on timeout the whole group (Godot, Xvfb, the wrapper) is
+    killed, so nothing is left holding the provisioning lock or a display, and the test fails."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"{what} ran past {timeout} s; output so far:\n{(out + err)[-4000:]}")
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
 def run_script(script: str, user_args: list[str] | tuple[str, ...] = (), timeout: float = 120,
                xvfb: bool = False, headless: bool = True) -> GodotResult:
     """Runs a SceneTree script to completion; a timeout kills it and fails the test."""
     ensure_imported()
     cmd = script_command(script, user_args, xvfb=xvfb, headless=headless)
-    env = dict(os.environ)
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env)
-    except subprocess.TimeoutExpired as exc:
-        out = (exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        pytest.fail(f"godot {script} ran past {timeout} s; output so far:\n{out[-4000:]}")
+    proc = run_group(cmd, timeout, f"godot {script}")
     return GodotResult(proc.returncode, proc.stdout, proc.stderr)
 
 

@@ -137,13 +137,7 @@ def run_main_scene(*user_args: str) -> subprocess.CompletedProcess[str]:
         "--",
         *user_args,
     ]
-    try:
-        return subprocess.run(
-            cmd, capture_output=True, text=True, timeout=PROCESS_TIMEOUT_S, cwd=godot_runner.REPO
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout
-        pytest.fail(f"the main scene ran past {PROCESS_TIMEOUT_S} s; output:\n{(out or '')[-4000:]}")
+    return godot_runner.run_group(cmd, PROCESS_TIMEOUT_S, "the main scene")
 
 
 def script_problems(output: str) -> list[str]:

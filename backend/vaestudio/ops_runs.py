@@ -93,7 +93,7 @@ def op_run_load(server: "Server", args: dict, reply: Reply) -> object:
     if not isinstance(run, str):
         raise ProtocolError("invalid_argument", "'run' is required: a run name from run.list")
     server.store.folder(run)  # raises RunError (-> invalid_argument) for bad or unknown names
-    server.replace_session(reply, lambda: server.load_trainer(run), paused=True)
+    server.replace_session(reply, lambda: server.load_trainer(run), paused=True, event="loaded")
     return DEFERRED
 
 

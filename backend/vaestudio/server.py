@@ -205,7 +205,8 @@ class Server:
     def load_trainer(self, run: str) -> Trainer:
         return session_tasks.load_trainer(run, self.store, self.data_dirs)
 
-    def replace_session(self, reply: Callable[[Any], None], make: Callable[[], Trainer], paused: bool) -> None:
+    def replace_session(self, reply: Callable[[Any], None], make: Callable[[], Trainer], paused: bool,
+                        event: str = "new_run") -> None:
         """run.new / run.load: build the new trainer off the loop; only if that works, save the old
         run, stop it, and make the new one live. A failure leaves the old run training."""
         if self._replacing:
@@ -228,7 +229,8 @@ class Server:
                     if not paused:
                         new.start()
                     new.events.put(("status", {}))
-                    new.events.put(("log", {"level": "info", "event": "new_run", "message": f"now live: {new.run}"}))
+                    what = "loaded" if event == "loaded" else "now live"
+                    new.events.put(("log", {"level": "info", "event": event, "message": f"{what}: {new.run} at step {new.step}"}))
                     swapped.set()
 
                 self._loop_calls.put(swap)
@@ -241,7 +243,14 @@ class Server:
 
     def export(self, reply: Callable[[Any], None], run: str, items: tuple[str, ...]) -> None:
         trainer = self.trainer
-        self.background(reply, lambda: session_tasks.export_run(run, items, trainer, self.store, self.data_dirs))
+
+        def work() -> dict:
+            result = session_tasks.export_run(run, items, trainer, self.store, self.data_dirs)
+            trainer.events.put(("log", {"level": "info", "event": "exported",
+                                        "message": f"exported {len(result['files'])} files into run {run}"}))
+            return result
+
+        self.background(reply, work)
 
     def evaluate(self, reply: Callable[[Any], None], split: str, iw_samples: int) -> None:
         trainer = self.trainer
