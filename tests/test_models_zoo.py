@@ -448,7 +448,7 @@ def test_model_spec_round_trips_through_json_and_fills_param_defaults():
 
 
 def test_model_spec_errors_name_the_problem_and_what_is_accepted():
-    with pytest.raises(ConfigError, match=r"unknown ModelSpec key\(s\) \['hiddden'\]; accepted: \['name'"):
+    with pytest.raises(ConfigError, match=r"unknown model key\(s\) \['hiddden'\]; accepted: name, latent_dim"):
         ModelSpec.from_dict({"name": "vae", "hiddden": [3]})
     with pytest.raises(ConfigError, match=r"unknown parameter\(s\) \['k'\] for model 'vamp'; accepted: n_pseudo"):
         ModelSpec(name="vamp", params={"k": 3}).validate()

@@ -90,7 +90,7 @@ def test_invalid_config_is_refused_and_leaves_config_alone():
     with pytest.raises(ConfigError, match="lr must be a number from"):
         TrainConfig(lr=-1).validate()
     with pytest.raises(ConfigError, match="unknown training key"):
-        TrainConfig.from_dict({"lr": 0.1, "momentum": 0.9})
+        TrainConfig.from_dict({"lr": 0.1, "nesterov": True})
 
 
 def test_nan_loss_is_skipped_weights_restored_and_lr_lowered(trainer):

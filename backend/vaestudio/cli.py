@@ -78,15 +78,23 @@ def _user_errors() -> tuple:
     return (ConfigError, DataError, RunError)
 
 
+def _open_session(args: argparse.Namespace):
+    """(store, trainer), or None after logging why not (bad flags, data, run or a missing package)."""
+    try:
+        store = _store(args)
+        return store, _make_trainer(args, store)
+    except (*_user_errors(), RuntimeError) as exc:
+        log.error("%s", exc)
+        return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     from vaestudio.server import Server
 
-    try:
-        store = _store(args)
-        trainer = _make_trainer(args, store)
-    except (*_user_errors(), RuntimeError) as exc:
-        log.error("%s", exc)
+    session = _open_session(args)
+    if session is None:
         return 2
+    store, trainer = session
     try:
         server = Server(trainer, args.control, args.stream, store=store, data_dirs=_data_dirs(args))
     except Exception as exc:  # most often: the address is in use
@@ -124,12 +132,10 @@ def _train(args: argparse.Namespace) -> int:
 
     from vaestudio.evaluate import evaluate
 
-    try:
-        store = _store(args)
-        trainer = _make_trainer(args, store)
-    except (*_user_errors(), RuntimeError) as exc:
-        log.error("%s", exc)
+    session = _open_session(args)
+    if session is None:
         return 2
+    store, trainer = session
     trainer.start_thread()
     done: queue.Queue = queue.Queue()
     start = trainer.step

@@ -76,15 +76,20 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        if not isinstance(data, dict):
-            raise ConfigError(f"a training config must be a map, got {type(data).__name__}")
-        known = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise ConfigError(f"unknown training key(s) {unknown}; accepted: {', '.join(known)}")
+        check_known_keys(cls, data, "training")
         obj = cls(**data)
         obj.validate()
         return obj
+
+
+def check_known_keys(cls: type, data: Any, what: str) -> None:
+    """`data` must be a map whose keys are all fields of dataclass `cls`; else a ConfigError listing them."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"a {what} config must be a map, got {type(data).__name__}")
+    known = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown {what} key(s) {unknown}; accepted: {', '.join(known)}")
 
 
 def check_range(name: str, value: Any, lo: float, hi: float) -> None:

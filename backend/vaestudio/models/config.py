@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from vaestudio.config import ConfigError
+from vaestudio.config import ConfigError, check_known_keys
 
 ARCHES = ("mlp", "conv", "custom")
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -94,12 +94,7 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelSpec":
-        if not isinstance(data, dict):
-            raise ConfigError(f"a model spec must be a mapping, got {type(data).__name__}")
-        known = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise ConfigError(f"unknown ModelSpec key(s) {unknown}; accepted: {known}")
+        check_known_keys(cls, data, "model")
         spec = cls(**copy.deepcopy(data))
         spec.validate()
         return spec
