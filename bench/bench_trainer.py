@@ -25,26 +25,25 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from conftest import start_backend_process, stop_backend_process  # noqa: E402
 
-from vaestudio.config import ModelConfig  # noqa: E402
-from vaestudio.data import load_digits  # noqa: E402
-from vaestudio.model import VAE  # noqa: E402
+from vaestudio.datasets import load_dataset  # noqa: E402
+from vaestudio.models import ModelSpec, build_model  # noqa: E402
 
 BATCH = 128
 
 
 def bare_loop(seconds: float) -> float:
     torch.set_num_threads(1)  # as `vaestudio serve` does by default
-    data = load_digits()
+    data = load_dataset("digits")
     x = data.x[data.train_idx]
     torch.manual_seed(0)
-    model = VAE(ModelConfig(input_dim=64, latent_dim=2))
+    model = build_model(ModelSpec(input_dim=64, image_shape=(8, 8), latent_dim=2))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     gen = torch.Generator().manual_seed(0)
     steps, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         perm = torch.randperm(len(x), generator=gen)
         for i in range(0, len(x) - BATCH + 1, BATCH):
-            out = model(x[perm[i : i + BATCH]], generator=gen)
+            out = model(x[perm[i : i + BATCH]], None, beta=1.0, generator=gen)
             opt.zero_grad(set_to_none=True)
             out.loss.backward()
             opt.step()

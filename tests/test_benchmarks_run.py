@@ -1,0 +1,24 @@
+"""The benchmarks still run and print their figures (tiny budgets; the figures are not judged)."""
+
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def run(*args: str) -> str:
+    r = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+def test_trainer_benchmark_prints_rates_ratio_and_latency():
+    out = run("bench/bench_trainer.py", "--seconds", "0.5", "--rounds", "1")
+    for words in ("bare PyTorch loop", "live trainer + streaming", "ratio live/bare", "decode round trip while training"):
+        assert words in out, out
+
+
+def test_model_table_prints_a_row_per_model_and_data_set():
+    out = run("bench/bench_models.py", "--digits-steps", "3", "--shapes-steps", "2", "--iw", "2", "--models", "vae", "vq_vae")
+    rows = [line for line in out.splitlines() if line.startswith("| digits") or line.startswith("| shapes")]
+    assert len(rows) == 4, out
