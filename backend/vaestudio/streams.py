@@ -15,7 +15,7 @@ import zmq
 from vaestudio import wire
 
 METRICS_INTERVAL_S = 0.05  # 20 Hz
-LATENT_INTERVAL_S = 0.1  # 10 Hz while it changes
+LATENT_INTERVAL_S = 0.1  # at most 10 Hz (the trainer refreshes it a little over 5 Hz)
 LATENT_REPEAT_S = 1.0  # a late subscriber gets the latent map within a second even when paused
 STATUS_INTERVAL_S = 1.0
 
