@@ -187,3 +187,11 @@ def test_run_new_keeps_every_client_served_while_it_builds(client):
     assert client.reply(rid, timeout=120)["ok"]
     assert client.call("status")["dataset"] == {"name": "shapes", "n": 3000, "shape": [64, 64]}
     assert json.dumps(client.call("status"))  # still plain data
+
+
+def test_steps_pending_when_the_run_is_replaced_still_get_a_reply(client):
+    long = client.send("train.step", {"n": 100_000})
+    new = client.call("run.new", {"paused": True}, timeout=60)
+    reply = client.reply(long, timeout=30)
+    assert reply["ok"] is False and reply["error"]["code"] == "internal" and "was stopped" in reply["error"]["message"]
+    assert client.call("status")["run"] == new["run"]

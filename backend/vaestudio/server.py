@@ -31,6 +31,17 @@ CLIENT_WINDOW_S = 30.0  # a control peer counts as a client this long after its 
 MAX_FRAMES = 16  # envelope frames + body; more is not a request this server understands
 
 
+def error_reply_for(exc: Exception, rid: int | None) -> dict:
+    """The one error reply an exception becomes: its own code, invalid_argument for bad user
+    input (config, data, run names), internal for anything else (logged with its traceback)."""
+    if isinstance(exc, wire.ProtocolError):
+        return wire.error_reply(rid, exc.code, exc.message)
+    if isinstance(exc, (ConfigError, DataError, RunError)):
+        return wire.error_reply(rid, "invalid_argument", str(exc))
+    log.error("request failed", exc_info=exc)
+    return wire.error_reply(rid, "internal", f"internal error while handling the request: {type(exc).__name__}: {exc}")
+
+
 class Server:
     STREAMS = ("metrics", "latent", "status", "log")
 
@@ -160,28 +171,15 @@ class Server:
             if result is DEFERRED:
                 return
             reply = wire.ok_reply(rid, result)
-        except wire.ProtocolError as exc:
-            reply = wire.error_reply(getattr(exc, "request_id", rid), exc.code, exc.message)
-        except (ConfigError, DataError, RunError) as exc:
-            reply = wire.error_reply(rid, "invalid_argument", str(exc))
         except Exception as exc:  # never let one request take the server down
-            log.exception("op failed")
-            reply = wire.error_reply(rid, "internal", f"internal error while handling the request: {type(exc).__name__}: {exc}")
+            reply = error_reply_for(exc, getattr(exc, "request_id", rid))
         self._send(envelope, reply)
 
     def _deferred_reply(self, envelope: list[bytes], rid: int):
         """A callback for other threads: queues the reply; the loop sends it (sockets stay here)."""
 
         def done(result: dict | Exception) -> None:
-            if isinstance(result, wire.ProtocolError):
-                reply = wire.error_reply(rid, result.code, result.message)
-            elif isinstance(result, (ConfigError, DataError, RunError)):
-                reply = wire.error_reply(rid, "invalid_argument", str(result))
-            elif isinstance(result, Exception):
-                log.error("deferred request failed: %s", result)
-                reply = wire.error_reply(rid, "internal", f"{type(result).__name__}: {result}")
-            else:
-                reply = wire.ok_reply(rid, result)
+            reply = error_reply_for(result, rid) if isinstance(result, Exception) else wire.ok_reply(rid, result)
             self._deferred.put((envelope, reply))
 
         return done

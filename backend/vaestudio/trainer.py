@@ -159,11 +159,19 @@ class Trainer:
         return result
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Ends the thread; requests still waiting on it are answered with an error, not dropped."""
         with self._lock:
             self._stop = True
             self._wake.notify()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        with self._lock:
+            waiting = [d for _, d in self._pending_steps] + self._pause_waiters + [d for _, d in self._calls]
+            if self._pending_reset and self._pending_reset[1]:
+                waiting.append(self._pending_reset[1])
+            self._pending_steps, self._pause_waiters, self._calls, self._pending_reset = [], [], [], None
+        for done in waiting:
+            done(RuntimeError(f"run {self.run} was stopped before this request ran"))
         if self._metrics_log is not None:
             self._metrics_log.close()
 
