@@ -76,7 +76,7 @@ class BetaTCVAE(BaseVAE):
         "weighs them separately: alpha * MI + beta_tc * TC + gamma * dimKL. Penalising only the total "
         "correlation (beta_tc > 1) encourages independent, disentangled factors without starving the "
         "reconstruction. The terms are estimated on each minibatch (minibatch-weighted sampling), which "
-        "needs dataset_size, the number of training examples (0: the batch size). The live beta scales the "
+        "needs dataset_size, the number of training examples (the trainer fills it in from the data set). The live beta scales the "
         "whole regulariser. Extras: mi, tc, dim_kl."
     )
 
