@@ -39,6 +39,7 @@ class Backend:
     latent_dim: int = 2
     server: Server | None = None
     process: subprocess.Popen | None = None
+    tmp: object | None = None  # the temporary runs folder, removed when the process stops
 
     def client(self, timeout: float = 10.0) -> Client:
         return Client(self.control, self.stream, timeout=timeout)
@@ -101,8 +102,7 @@ def start_backend_process(*extra: str, timeout: float = 60.0, runs_dir: Path | N
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    backend = Backend(control, stream, process=proc)
-    backend.tmp = tmp
+    backend = Backend(control, stream, process=proc, tmp=tmp)
     with backend.client(timeout=1.0) as c:
         deadline = timeout
         while True:
@@ -129,7 +129,7 @@ def stop_backend_process(backend: Backend) -> str:
     except subprocess.TimeoutExpired:
         proc.kill()
         out, _ = proc.communicate()
-    if getattr(backend, "tmp", None) is not None:
+    if backend.tmp is not None:
         backend.tmp.cleanup()
     return out
 

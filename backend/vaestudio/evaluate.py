@@ -19,7 +19,6 @@ from vaestudio.models import BaseVAE
 from vaestudio.models.base import kl_standard_normal, reparameterize
 
 ACTIVE_UNIT_THRESHOLD = 0.01
-MAX_IW_SAMPLES = 5000
 
 
 @torch.no_grad()

@@ -64,12 +64,11 @@ class InferenceModel:
         return mu.numpy(), logvar.numpy()
 
     @torch.no_grad()
-    def sample(self, n: int, seed: int | None, labels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """z from the model's prior, decoded: (n, Z) float32 and uint8 images."""
+    def prior(self, n: int, seed: int | None) -> np.ndarray:
+        """(n, Z) float32 draws from the model's prior (decode them with decode or values)."""
         gen = torch.Generator()
         gen.manual_seed(seed if seed is not None else int(torch.randint(0, 2**62, (1,))))
-        z = self.model().sample_prior(n, gen)
-        return z.numpy(), self.decode(z.numpy(), labels)
+        return self.model().sample_prior(n, gen).numpy()
 
     def to_images(self, x: torch.Tensor) -> np.ndarray:
         shape = self.trainer.dataset.image_shape or (x.shape[1],)

@@ -96,15 +96,19 @@ def _labels(server: "Server", args: dict, n: int) -> np.ndarray | None:
     return labels
 
 
+def _decoded(server: "Server", z: np.ndarray, labels: np.ndarray | None) -> dict:
+    """Image data decodes to `images` (u8); vector data (toy manifolds) to its `values` (f32)."""
+    if not server.trainer.dataset.image_shape:
+        return {"values": array(server.inference.values(z, labels), "f32")}
+    return {"images": array(server.inference.decode(z, labels), "u8")}
+
+
 def op_decode(server: "Server", args: dict) -> dict:
     _no_extra(args, ("z", "labels"))
     if "z" not in args:
         raise ProtocolError("invalid_argument", "'z' is required: f32 array of shape [n, latent_dim]")
     z = _rows(args["z"], "z", server.trainer.spec.latent_dim)
-    labels = _labels(server, args, len(z))
-    if not server.trainer.dataset.image_shape:  # vectors (toy manifolds): the decoded values themselves
-        return {"values": array(server.inference.values(z, labels), "f32")}
-    return {"images": array(server.inference.decode(z, labels), "u8")}
+    return _decoded(server, z, _labels(server, args, len(z)))
 
 
 def op_encode(server: "Server", args: dict) -> dict:
@@ -127,10 +131,9 @@ def op_sample(server: "Server", args: dict) -> dict:
     _no_extra(args, ("n", "seed", "labels"))
     n = _size(args, "n")
     seed = _int(args, "seed", 0, 2**62)
-    z, images = server.inference.sample(n, seed, _labels(server, args, n))
-    if not server.trainer.dataset.image_shape:
-        return {"z": array(z, "f32"), "values": array(server.inference.values(z, _labels(server, args, n)), "f32")}
-    return {"z": array(z, "f32"), "images": array(images, "u8")}
+    labels = _labels(server, args, n)
+    z = server.inference.prior(n, seed)
+    return {"z": array(z, "f32"), **_decoded(server, z, labels)}
 
 
 # op name -> (handler, deferred?)  Deferred handlers receive a reply callback.

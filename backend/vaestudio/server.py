@@ -70,7 +70,6 @@ class Server:
         self._deferred: queue.Queue[tuple[list[bytes], dict]] = queue.Queue()
         self._peers: dict[bytes, float] = {}
         self._stopping = False
-        self.requests_served = 0
 
     # ----- state ---------------------------------------------------------------------------------
     def status(self) -> dict:
@@ -154,7 +153,6 @@ class Server:
         # ROUTER gives [identity, (envelope...), body]; everything before the body is echoed back.
         envelope, body = frames[:-1], frames[-1]
         self._peers[frames[0]] = time.monotonic()
-        self.requests_served += 1
         rid = None
         try:
             if len(frames) > MAX_FRAMES:
