@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from vaestudio.errors import UserError
+
 import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A configuration value or key that is not accepted; the message says what is."""
 
 

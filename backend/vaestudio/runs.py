@@ -11,6 +11,8 @@ name and renamed over the old one, so the last good checkpoint survives a crash 
 
 from __future__ import annotations
 
+from vaestudio.errors import UserError
+
 import json
 import os
 import platform
@@ -28,7 +30,7 @@ CHECKPOINT_FORMAT = "vaestudio-checkpoint-1"
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
-class RunError(ValueError):
+class RunError(UserError):
     """A run that cannot be found, named or read; the message says what is accepted."""
 
 

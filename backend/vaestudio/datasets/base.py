@@ -8,6 +8,8 @@ image. `source` records how the set was made (loader name + every option, JSON-a
 
 from __future__ import annotations
 
+from vaestudio.errors import UserError
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +18,7 @@ import torch
 LIKELIHOODS = ("bernoulli", "gaussian")
 
 
-class DataError(ValueError):
+class DataError(UserError):
     """A data set could not be made. The message is a sentence for the user: it names the file (when
     there is one) and the problem, and says what is accepted."""
 
