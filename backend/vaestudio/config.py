@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from vaestudio.errors import UserError
-
 import dataclasses
 from dataclasses import dataclass
 from typing import Any
+
+from vaestudio.errors import UserError
 
 
 class ConfigError(UserError):

@@ -11,8 +11,6 @@ name and renamed over the old one, so the last good checkpoint survives a crash 
 
 from __future__ import annotations
 
-from vaestudio.errors import UserError
-
 import json
 import os
 import platform
@@ -25,6 +23,8 @@ from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
+
+from vaestudio.errors import UserError
 
 CHECKPOINT_FORMAT = "vaestudio-checkpoint-1"
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")

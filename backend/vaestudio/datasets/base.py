@@ -8,12 +8,12 @@ image. `source` records how the set was made (loader name + every option, JSON-a
 
 from __future__ import annotations
 
-from vaestudio.errors import UserError
-
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+
+from vaestudio.errors import UserError
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
