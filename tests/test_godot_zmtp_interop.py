@@ -4,7 +4,7 @@ A fake backend (pyzmq ROUTER answering hello/status/train.*/decode, and a PUB st
 latent) runs in a thread; the headless Godot script tests/e2e_client.gd talks to it with the addon.
 This checks the pure-GDScript ZMTP 3.1 against libzmq itself: handshake, SUBSCRIBE, multipart
 frames, long frames (a 10 000-point latent message), reconnect when the peer appears late or
-restarts.
+restarts, and ZMTP PLAIN against pyzmq's own authenticator (the backend's vaestudio.auth).
 """
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ import socket
 import threading
 import time
 
+import logging
+
 import msgpack
 import numpy as np
 import pytest
 import zmq
 
 from godot_runner import run_script, start_script
+from vaestudio.auth import PlainAuth
 
 pytestmark = pytest.mark.godot
 
@@ -39,7 +42,7 @@ def arr(a: np.ndarray, dtype: str) -> dict:
 class FakeBackend:
     """ROUTER + PUB speaking wire contract v1 just enough for the client tests."""
 
-    def __init__(self, control_port: int, stream_port: int, latent_dim: int = 2):
+    def __init__(self, control_port: int, stream_port: int, latent_dim: int = 2, token: str | None = None):
         self.control = f"tcp://127.0.0.1:{control_port}"
         self.stream = f"tcp://127.0.0.1:{stream_port}"
         self.latent_dim = latent_dim
@@ -50,9 +53,13 @@ class FakeBackend:
         self.ctx = zmq.Context()
         self.router = self.ctx.socket(zmq.ROUTER)
         self.router.linger = 0
-        self.router.bind(self.control)
         self.pub = self.ctx.socket(zmq.PUB)
         self.pub.linger = 0
+        # Secured exactly as the real server secures its sockets: before they bind.
+        self.auth = PlainAuth(self.ctx, token) if token else None
+        if self.auth is not None:
+            self.auth.secure(self.router, self.pub)
+        self.router.bind(self.control)
         self.pub.bind(self.stream)
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
@@ -64,6 +71,8 @@ class FakeBackend:
         self.thread.join(5)
         self.router.close()
         self.pub.close()
+        if self.auth is not None:
+            self.auth.stop()
         self.ctx.term()
 
     def _reply(self, req: dict) -> dict:
@@ -194,3 +203,44 @@ def test_client_reconnects_after_backend_restart(tmp_path):
     report = json.loads(out.read_text())
     assert report["status_after_restart"]["state"] == "paused"
     assert "retrying in" in report["error_while_down"], report["error_while_down"]
+
+
+TOKEN = "lan-token-7f3a"
+
+
+def test_plain_client_with_the_right_token_is_served(tmp_path):
+    backend = FakeBackend(free_port(), free_port(), token=TOKEN)
+    try:
+        result, report = _run_e2e(backend.control, backend.stream, tmp_path / "plain.json", f"--token={TOKEN}",
+                                  "--bench-requests=0", "--timeout=45")
+    finally:
+        backend.close()
+    assert result.rc == 0, result.output[-4000:]
+    assert report["ok"], report["errors"]
+    assert report["status"]["latent_dim"] == 2 and "refused" not in report
+    assert report["streams"]["latent"]["coords_shape"] == [LATENT_POINTS, 2]
+    assert [r["op"] for r in backend.requests][:2] == ["hello", "status"]
+
+
+@pytest.mark.parametrize("token,reason", [("not-" + TOKEN, "refused the token"), (None, "wants a token")])
+def test_plain_client_with_a_wrong_or_no_token_is_refused(tmp_path, caplog, token, reason):
+    caplog.set_level(logging.DEBUG)
+    backend = FakeBackend(free_port(), free_port(), token=TOKEN)
+    extra = [f"--token={token}"] if token else []
+    try:
+        result, report = _run_e2e(backend.control, backend.stream, tmp_path / "refused.json", *extra,
+                                  "--expect-refused", "--timeout=30")
+    finally:
+        backend.close()
+    assert result.rc == 0, result.output[-4000:]
+    assert report["ok"], report["errors"]
+    assert reason in report["refused"], report["refused"]
+    assert report["is_refused"] and report["still_refused"]
+    assert reason in report["last_error"] and "retrying in" in report["last_error"]
+    assert report["refusals"] == 1  # one signal per run of refusals, not one per retry
+    assert backend.requests == []  # nothing got past the handshake
+    refusals = [r.getMessage() for r in caplog.records if r.name == "vaestudio.auth"]
+    assert refusals and all(m.startswith("refused a connection from") for m in refusals), refusals
+    if token:
+        assert "from 127.0.0.1:" in refusals[0]
+    assert TOKEN not in caplog.text

@@ -17,6 +17,7 @@ import numpy as np
 import zmq
 
 from vaestudio import PROTOCOL_VERSION, wire
+from vaestudio.auth import check_token, use_token
 
 
 class RemoteError(Exception):
@@ -40,11 +41,16 @@ def from_wire(value: dict) -> np.ndarray:
 
 class Client:
     def __init__(self, control: str = "tcp://127.0.0.1:5555", stream: str | None = None,
-                 timeout: float = 5.0, context: zmq.Context | None = None):
+                 timeout: float = 5.0, context: zmq.Context | None = None, token: str | None = None):
         self.ctx = context or zmq.Context.instance()
         self.timeout = timeout
+        self.token = token  # None: NULL security (loopback); else ZMTP PLAIN on both sockets
+        if token is not None:
+            check_token(token)  # before any socket exists, so a bad token leaks none
         self.dealer = self.ctx.socket(zmq.DEALER)
         self.dealer.setsockopt(zmq.LINGER, 0)
+        if token is not None:
+            use_token(self.dealer, token)
         self.dealer.connect(control)
         self.sub: zmq.Socket | None = None
         self.stream_endpoint = stream
@@ -110,6 +116,8 @@ class Client:
                 raise ValueError("this client was made without a stream endpoint")
             self.sub = self.ctx.socket(zmq.SUB)
             self.sub.setsockopt(zmq.LINGER, 0)
+            if self.token is not None:
+                use_token(self.sub, self.token)
             self.sub.connect(self.stream_endpoint)
         for t in topics or ("",):
             self.sub.setsockopt(zmq.SUBSCRIBE, t.encode("ascii"))

@@ -17,6 +17,7 @@ from typing import Any, Callable
 import zmq
 
 from vaestudio import session_tasks, wire
+from vaestudio.auth import PlainAuth
 from vaestudio.config import ConfigError
 from vaestudio.datasets import DataError
 from vaestudio.inference import InferenceModel
@@ -46,7 +47,8 @@ class Server:
     STREAMS = ("metrics", "latent", "status", "log")
 
     def __init__(self, trainer: Trainer, control: str, stream: str, store: RunStore,
-                 data_dirs: list[Path] | None = None, context: zmq.Context | None = None):
+                 data_dirs: list[Path] | None = None, context: zmq.Context | None = None,
+                 token: str | None = None):
         self.trainer = trainer
         self.inference = InferenceModel(trainer)
         self.store = store
@@ -62,6 +64,10 @@ class Server:
         self.pub = self.ctx.socket(zmq.PUB)
         self.pub.setsockopt(zmq.LINGER, 0)
         self.pub.setsockopt(zmq.SNDHWM, 8)  # a few frames per subscriber; older ones drop
+        # With a token both sockets want ZMTP PLAIN, set before bind (protocol/README.md §11).
+        self.auth = PlainAuth(self.ctx, token) if token else None
+        if self.auth is not None:
+            self.auth.secure(self.router, self.pub)
         self.router.bind(control)
         self.pub.bind(stream)
         self.control_endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
@@ -118,6 +124,8 @@ class Server:
         self.trainer.stop()
         self.router.close(0)
         self.pub.close(0)
+        if self.auth is not None:  # after the sockets: without ZAP, PLAIN accepts anyone
+            self.auth.stop()
 
     def _housekeeping(self) -> float:
         while True:

@@ -3,7 +3,9 @@ extends SceneTree
 ##   godot --headless --path godot_client --script res://tests/e2e_client.gd -- \
 ##       --control=tcp://127.0.0.1:P --stream=tcp://127.0.0.1:Q --out=/tmp/e2e.json
 ## Options: --timeout=S (overall, default 60), --bench-requests=N (default 200, 0 skips),
-## --restart (after the checks, wait for the backend to go away and come back, then ask status).
+## --restart (after the checks, wait for the backend to go away and come back, then ask status),
+## --token=T (ZMTP PLAIN with that token), --expect-refused (only connect, and pass when the
+## backend refuses the connection: report "refused", never connected, requests not_connected).
 ## It asks "status" before connecting (must fail with not_connected), connects with
 ## VaeStudioClient, calls hello and status, starts training when paused, waits for a metrics and a
 ## latent message, calls train.pause, status and decode, then prints BENCH lines. What came back
@@ -19,7 +21,14 @@ var _deadline_ms: int = 0
 
 
 func _initialize() -> void:
-	_opts = {"timeout": "60", "bench-requests": "200", "control": "", "stream": "", "out": ""}
+	_opts = {
+		"timeout": "60",
+		"bench-requests": "200",
+		"control": "",
+		"stream": "",
+		"out": "",
+		"token": ""
+	}
 	for arg: String in OS.get_cmdline_user_args():
 		var parts: PackedStringArray = arg.trim_prefix("--").split("=", true, 1)
 		_opts[parts[0]] = parts[1] if parts.size() > 1 else "true"
@@ -27,7 +36,10 @@ func _initialize() -> void:
 	_client = VaeStudioClient.new()
 	_client.autoconnect = false
 	_client.request_timeout_s = 10.0
+	_client.token = _opts["token"]
 	_client.stream_received.connect(_on_stream_received)
+	_client.connection_refused.connect(_on_connection_refused)
+	_client.connection_changed.connect(_on_connection_changed)
 	root.add_child(_client)
 	_run.call_deferred()
 
@@ -36,6 +48,9 @@ func _run() -> void:
 	var steps: Array[Callable] = [_step_connect, _step_hello, _step_streams, _step_pause_decode]
 	if _opts.has("restart"):
 		steps.append(_step_restart)
+	if _opts.has("expect-refused"):
+		steps = [_step_refused]
+		_opts["bench-requests"] = "0"
 	var ok: bool = true
 	for step: Callable in steps:
 		ok = await step.call()
@@ -55,6 +70,29 @@ func _step_connect() -> bool:
 	if _client.connect_to_backend(_opts["control"], _opts["stream"]) != OK:
 		return _expect(false, "connect_to_backend: " + _client.last_error())
 	return await _wait_for(_client.is_backend_connected, "connection")
+
+
+## The backend turns us away: the refusal is signalled and kept (with the retry), nothing
+## connects, and a request fails with not_connected naming the refusal.
+func _step_refused() -> bool:
+	if _client.connect_to_backend(_opts["control"], _opts["stream"]) != OK:
+		return _expect(false, "connect_to_backend: " + _client.last_error())
+	var refused: Callable = func() -> bool: return _report.has("refused")
+	if not await _wait_for(refused, "connection_refused"):
+		return false
+	_report["is_refused"] = _client.is_refused()
+	_report["last_error"] = _client.last_error()
+	var request: Dictionary = await _client.request("status").finished
+	_report["status_while_refused"] = request
+	# A few more seconds of retrying (backoff up to 2 s) must not connect either.
+	var until_ms: int = Time.get_ticks_msec() + 3000
+	var waited: Callable = func() -> bool: return Time.get_ticks_msec() >= until_ms
+	await _wait_for(waited, "the retries")
+	_report["still_refused"] = _client.is_refused()
+	return (
+		_expect(not _report.has("connected"), "never connected")
+		and _expect(request.get("error", {}).get("code") == "not_connected", "not_connected")
+	)
 
 
 ## hello and status; a paused backend is started so that the streams flow.
@@ -236,6 +274,16 @@ func _on_stream_received(topic: String, message: Dictionary) -> void:
 		entry["coords_valid"] = VaeStudioArray.validate(coords)
 		entry["labels_count"] = VaeStudioArray.to_int32(message.get("labels", {})).size()
 	_streams[topic] = entry
+
+
+func _on_connection_refused(reason: String) -> void:
+	_report["refused"] = reason
+	_report["refusals"] = int(_report.get("refusals", 0)) + 1
+
+
+func _on_connection_changed(connected: bool) -> void:
+	if connected:
+		_report["connected"] = true
 
 
 func _describe_images(images: Variant) -> Dictionary:

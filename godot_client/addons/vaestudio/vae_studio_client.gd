@@ -10,6 +10,11 @@ extends Node
 ## Replies are the whole wire map ({"v", "id", "ok", "result"} or {"v", "id", "ok": false,
 ## "error": {"code", "message"}}). Client-side failures use the codes "timeout",
 ## "not_connected", "disconnected" and "invalid_argument" (args that msgpack cannot carry).
+##
+## A backend bound beyond loopback wants a token (ZMTP PLAIN, username "vaestudio"): set
+## [member token] before the node enters the tree, or before [method connect_to_backend]. A
+## refused token keeps the client retrying with backoff, and says so through
+## [signal connection_refused], [method is_refused] and [method last_error].
 
 ## True once the control (and, when configured, stream) handshake is done; false when lost.
 signal connection_changed(connected: bool)
@@ -17,10 +22,15 @@ signal connection_changed(connected: bool)
 signal stream_received(topic: String, message: Dictionary)
 ## Every request, once it has its reply (or failure).
 signal request_finished(request: VaeStudioRequest)
+## The backend turned the connection away: wrong or missing token, or a token it does not
+## want. Emitted once until a connection succeeds again; the client keeps retrying.
+signal connection_refused(reason: String)
 
 const PROTOCOL_VERSION: int = 1
 const BACKOFF_MIN_S: float = 0.25
 const BACKOFF_MAX_S: float = 2.0
+## The PLAIN username every VAE Studio backend expects; the token is the password.
+const PLAIN_USERNAME: String = "vaestudio"
 
 
 ## One reconnecting connection: the socket plus its backoff state.
@@ -33,9 +43,12 @@ class _Link:
 	var failure_seen: bool = false
 	var was_ready: bool = false
 
-	func _init(type: String, to: String) -> void:
+	func _init(type: String, to: String, token: String) -> void:
 		socket = VaeStudioZmtpSocket.new(type)
 		endpoint = to
+		if token != "":
+			socket.plain_username = PLAIN_USERNAME
+			socket.plain_password = token
 
 
 @export var control_endpoint: String = "tcp://127.0.0.1:5555"
@@ -45,6 +58,9 @@ class _Link:
 @export var request_timeout_s: float = 5.0
 @export var autoconnect: bool = true
 
+## The backend's token ("" = none, the NULL mechanism). Read by [method connect_to_backend] for
+## both sockets and kept for every reconnect. Not exported: a scene file would leak it.
+var token: String = ""
 ## Stream messages replaced by a newer one of the same topic within a frame (latest-wins).
 var stream_messages_dropped: int = 0
 ## Stream messages that were not a two-frame [topic, msgpack map] message.
@@ -57,6 +73,8 @@ var _connected: bool = false
 var _next_id: int = 1
 var _pending: Dictionary = {}
 var _last_error: String = ""
+var _refused: bool = false
+var _refusal_reported: bool = false
 
 
 func _init() -> void:
@@ -104,13 +122,15 @@ func connect_to_backend(control: String = "", stream: String = "") -> Error:
 		if not parsed["ok"]:
 			_last_error = parsed["error"]
 			return ERR_INVALID_PARAMETER
-	_control = _Link.new("DEALER", control_endpoint)
+	_control = _Link.new("DEALER", control_endpoint, token)
 	_stream = null
 	if stream_endpoint != "":
-		_stream = _Link.new("SUB", stream_endpoint)
+		_stream = _Link.new("SUB", stream_endpoint, token)
 		for topic: String in topics:
 			_stream.socket.subscribe(topic)
 	_active = true
+	_refused = false
+	_refusal_reported = false
 	_last_error = "connecting to %s" % control_endpoint
 	_poll_link(_control)
 	if _stream != null:
@@ -133,6 +153,12 @@ func disconnect_from_backend() -> void:
 
 func is_backend_connected() -> bool:
 	return _connected
+
+
+## True while the latest failure was the backend refusing us (see [signal connection_refused]);
+## false once connected, or after another kind of failure.
+func is_refused() -> bool:
+	return _refused and not _connected
 
 
 ## Sends {"v": 1, "id", "op", "args"} and returns the request to await; never null. When it
@@ -198,6 +224,13 @@ func _schedule_retry(link: _Link) -> void:
 		why = "no backend at %s" % link.endpoint
 	_last_error = "%s (retrying in %s s)" % [why, String.num(link.backoff_s, 2)]
 	link.backoff_s = minf(link.backoff_s * 2.0, BACKOFF_MAX_S)
+	# One signal per run of refusals; a different failure (backend gone) ends the run.
+	_refused = link.socket.is_refused()
+	if not _refused:
+		_refusal_reported = false
+	elif not _refusal_reported:
+		_refusal_reported = true
+		connection_refused.emit(why)
 
 
 func _drain_replies() -> void:
@@ -264,6 +297,8 @@ func _update_connected() -> void:
 		_connected = now_connected
 		if now_connected:
 			_last_error = ""
+			_refused = false
+			_refusal_reported = false
 		connection_changed.emit(now_connected)
 
 

@@ -1,6 +1,6 @@
 class_name VaeStudioZmtpSocket
 extends RefCounted
-## One ZeroMQ connection (ZMTP 3.1, NULL mechanism) over StreamPeerTCP, in pure GDScript.
+## One ZeroMQ connection (ZMTP 3.1, NULL or PLAIN mechanism) over StreamPeerTCP, in pure GDScript.
 ##
 ## Plays a DEALER (talks to a ROUTER) or a SUB (listens to a PUB). Call [method poll] every frame
 ## from _process: it never blocks, it reads what the OS has, parses frames and writes what it can.
@@ -11,6 +11,12 @@ extends RefCounted
 ## Socket-Type and Identity, then frames: flags (MORE 1, LONG 2, COMMAND 4), size (1 byte or 8
 ## bytes big-endian), body. Application frames go out only after the peer's READY has arrived,
 ## because libzmq's ROUTER drops a message that shares a TCP write with the handshake.
+##
+## PLAIN (RFC 24): set [member plain_username] and [member plain_password] before connecting.
+## After the greetings we send HELLO(username, password), the server answers WELCOME, we send
+## INITIATE (the metadata READY would carry) and the server answers READY; a refused password
+## gets ERROR and a closed connection instead, reported by [method is_refused]. PLAIN is
+## cleartext: it keeps strangers out, it does not hide the traffic.
 
 enum State { CLOSED, CONNECTING, HANDSHAKING, READY, FAILED }
 
@@ -18,6 +24,10 @@ const FLAG_MORE: int = 0x01
 const FLAG_LONG: int = 0x02
 const FLAG_COMMAND: int = 0x04
 const GREETING_SIZE: int = 64
+## PLAIN carries each credential's length in one octet.
+const MAX_CREDENTIAL_BYTES: int = 255
+## How libzmq 4.3.5 begins ERROR (seen on the wire: 5E "RROR" instead of 05 "ERROR").
+const LIBZMQ_4_3_ERROR: PackedByteArray = [0x5e, 0x52, 0x52, 0x4f, 0x52]
 ## Default cap on one frame: a broken or hostile peer cannot make us buffer more than this.
 const DEFAULT_MAX_FRAME_SIZE: int = 64 * 1024 * 1024
 const CONNECT_TIMEOUT_MS: int = 3000
@@ -35,10 +45,17 @@ var max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
 ## Metadata from the peer's READY, names lower-cased (e.g. "socket-type": "ROUTER").
 var peer_metadata: Dictionary = {}
 var endpoint: String = ""
+## PLAIN credentials; both empty means the NULL mechanism. Used from the next handshake on.
+var plain_username: String = ""
+var plain_password: String = ""
 
 var _tcp: StreamPeerTCP = null
 var _state: State = State.CLOSED
 var _error: String = ""
+var _refused: bool = false
+## The mechanism of the handshake in progress ("NULL" or "PLAIN"), fixed when it starts.
+var _mechanism: String = "NULL"
+var _welcomed: bool = false
 var _state_since_ms: int = 0
 var _in: PackedByteArray = PackedByteArray()
 var _in_pos: int = 0
@@ -79,8 +96,8 @@ static func parse_endpoint(text: String) -> Dictionary:
 	return {"ok": true, "host": host, "port": port}
 
 
-## The 64-byte greeting we send: ZMTP 3.1, NULL mechanism, not as-server.
-static func greeting() -> PackedByteArray:
+## The 64-byte greeting we send: ZMTP 3.1, [param mechanism] ("NULL" or "PLAIN"), not as-server.
+static func greeting(mechanism_name: String = "NULL") -> PackedByteArray:
 	var g := PackedByteArray()
 	g.resize(GREETING_SIZE)
 	g.fill(0)
@@ -89,7 +106,7 @@ static func greeting() -> PackedByteArray:
 	g[9] = 0x7f
 	g[10] = 3
 	g[11] = 1
-	var mechanism: PackedByteArray = "NULL".to_ascii_buffer()
+	var mechanism: PackedByteArray = mechanism_name.to_ascii_buffer()
 	for i: int in mechanism.size():
 		g[12 + i] = mechanism[i]
 	return g
@@ -125,6 +142,26 @@ static func encode_command(
 
 ## READY with Socket-Type and an empty Identity.
 static func encode_ready(type: String) -> PackedByteArray:
+	return encode_command("READY", encode_metadata(type))
+
+
+## PLAIN: INITIATE carries the same metadata as READY.
+static func encode_initiate(type: String) -> PackedByteArray:
+	return encode_command("INITIATE", encode_metadata(type))
+
+
+## PLAIN: HELLO with a length octet before each of username and password (UTF-8, <= 255 bytes).
+static func encode_hello(username: String, password: String) -> PackedByteArray:
+	var data := PackedByteArray()
+	for text: String in [username, password]:
+		var bytes: PackedByteArray = text.to_utf8_buffer()
+		data.append(bytes.size())
+		data.append_array(bytes)
+	return encode_command("HELLO", data)
+
+
+## Metadata properties Socket-Type and (empty) Identity: name_len name value_len (u32 BE) value.
+static func encode_metadata(type: String) -> PackedByteArray:
 	var data := PackedByteArray()
 	for pair: Array in [["Socket-Type", type.to_ascii_buffer()], ["Identity", PackedByteArray()]]:
 		var name: String = pair[0]
@@ -136,7 +173,7 @@ static func encode_ready(type: String) -> PackedByteArray:
 			PackedByteArray([(n >> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff])
 		)
 		data.append_array(value)
-	return encode_command("READY", data)
+	return data
 
 
 ## Parses READY metadata into {lower-case name: PackedByteArray}; null when malformed.
@@ -195,6 +232,17 @@ func is_ready() -> bool:
 	return _state == State.READY
 
 
+## "PLAIN" when credentials are set, else "NULL".
+func mechanism() -> String:
+	return "PLAIN" if plain_username != "" or plain_password != "" else "NULL"
+
+
+## True when the last failure was the peer refusing us: an ERROR command during the handshake,
+## a mismatched security mechanism (token on one side only), or a close during PLAIN.
+func is_refused() -> bool:
+	return _refused
+
+
 ## Why the socket failed, as a sentence ("" while healthy).
 func get_error() -> String:
 	return _error
@@ -211,6 +259,8 @@ func poll() -> void:
 			_fail("no answer from %s" % endpoint)
 		return
 	if status != StreamPeerTCP.STATUS_CONNECTED:
+		if _state == State.HANDSHAKING and _closed_as_refusal():
+			return
 		var was_up: bool = _state != State.CONNECTING
 		_fail(("connection to %s lost" if was_up else "nothing listens at %s") % endpoint)
 		return
@@ -274,8 +324,13 @@ func pending_messages() -> int:
 ## up; tests call it directly and exchange bytes through [method feed] and [method take_output].
 func start_handshake() -> void:
 	_reset_protocol()
-	_out.append_array(greeting())
+	_mechanism = mechanism()
 	_set_state(State.HANDSHAKING)
+	for credential: String in [plain_username, plain_password]:
+		if _mechanism == "PLAIN" and credential.to_utf8_buffer().size() > MAX_CREDENTIAL_BYTES:
+			_fail("a PLAIN username or token is at most %d bytes of UTF-8" % MAX_CREDENTIAL_BYTES)
+			return
+	_out.append_array(greeting(_mechanism))
 
 
 ## Processes bytes received from the peer.
@@ -358,19 +413,54 @@ func _parse_greeting() -> bool:
 	if g[9] & 0x01 == 0 or g[10] < 3:
 		_fail("%s speaks ZMTP %d, not 3.x" % [_peer_name(), g[10]])
 		return false
-	var mechanism: String = g.slice(12, 32).get_string_from_ascii()
-	if mechanism != "NULL":
-		_fail(
-			"%s wants security mechanism '%s'; only NULL is supported" % [_peer_name(), mechanism]
-		)
+	var peer_mechanism: String = g.slice(12, 32).get_string_from_ascii()
+	if peer_mechanism != _mechanism:
+		_mechanism_mismatch(peer_mechanism)
 		return false
 	_greeting_received = true
 	_peer_minor = g[11] if g[10] == 3 else 1
-	_out.append_array(encode_ready(socket_type))
+	if _mechanism == "PLAIN":
+		_out.append_array(encode_hello(plain_username, plain_password))
+	else:
+		_out.append_array(encode_ready(socket_type))
 	return true
 
 
+## A close in the middle of the handshake is libzmq refusing us: it stops in its greeting (at
+## times before we have read any of it) when our mechanism is not its own, and closes after
+## ERROR for a wrong token. True when the close was reported that way.
+func _closed_as_refusal() -> bool:
+	if _greeting_received and _mechanism == "PLAIN":
+		_refuse("%s closed the connection during the PLAIN handshake" % endpoint)
+		return true
+	if _greeting_received:
+		return false
+	if _mechanism == "NULL":
+		_refuse("%s closed the connection in its greeting: it probably wants a token" % endpoint)
+	else:
+		_refuse("%s closed the connection in its greeting: it probably takes no token" % endpoint)
+	return true
+
+
+## Both sides must use the same mechanism; a token on one side only is a refusal to report.
+func _mechanism_mismatch(peer_mechanism: String) -> void:
+	if peer_mechanism == "PLAIN" and _mechanism == "NULL":
+		_refuse("%s wants a token (PLAIN security) and none was given" % _peer_name())
+	elif peer_mechanism == "NULL" and _mechanism == "PLAIN":
+		_refuse("%s takes no token (NULL security) but one was given" % _peer_name())
+	else:
+		_fail(
+			(
+				"%s wants security mechanism '%s'; only NULL and PLAIN are supported"
+				% [_peer_name(), peer_mechanism]
+			)
+		)
+
+
 func _handle_command(body: PackedByteArray, flags: int) -> void:
+	if body.slice(0, 5) == LIBZMQ_4_3_ERROR:
+		# The ERROR as libzmq 4.3 sends it: the "\x05E" of its "\x05ERROR" is one hex escape.
+		body = PackedByteArray([5]) + "ERROR".to_ascii_buffer() + body.slice(5)
 	if flags & FLAG_MORE or body.is_empty() or body[0] + 1 > body.size():
 		_fail("%s sent a malformed command" % _peer_name())
 		return
@@ -379,11 +469,18 @@ func _handle_command(body: PackedByteArray, flags: int) -> void:
 	match name:
 		"READY":
 			_handle_ready(data)
+		"WELCOME":
+			_handle_welcome()
 		"ERROR":
 			var reason: String = ""
 			if data.size() >= 1 and data[0] + 1 <= data.size():
 				reason = data.slice(1, 1 + data[0]).get_string_from_utf8()
-			_fail("%s refused the connection: %s" % [_peer_name(), reason])
+			if _state == State.HANDSHAKING and _mechanism == "PLAIN":
+				_refuse("%s refused the token (ZMTP ERROR '%s')" % [_peer_name(), reason])
+			elif _state == State.HANDSHAKING:
+				_refuse("%s refused the connection (ZMTP ERROR '%s')" % [_peer_name(), reason])
+			else:
+				_fail("%s refused the connection: %s" % [_peer_name(), reason])
 		"PING":
 			# PING = ttl (2 bytes) + context; PONG echoes the context.
 			if data.size() >= 2:
@@ -392,9 +489,21 @@ func _handle_command(body: PackedByteArray, flags: int) -> void:
 			pass  # PONG, SUBSCRIBE/CANCEL (meant for publishers) and unknown commands.
 
 
+## PLAIN: the server accepted HELLO; answer with INITIATE and wait for its READY.
+func _handle_welcome() -> void:
+	if _mechanism != "PLAIN" or _welcomed or _state != State.HANDSHAKING:
+		_fail("%s sent WELCOME out of turn" % _peer_name())
+		return
+	_welcomed = true
+	_out.append_array(encode_initiate(socket_type))
+
+
 func _handle_ready(data: PackedByteArray) -> void:
 	if _state == State.READY:
 		_fail("%s sent READY twice" % _peer_name())
+		return
+	if _mechanism == "PLAIN" and not _welcomed:
+		_fail("%s sent READY before WELCOME" % _peer_name())
 		return
 	var meta: Variant = parse_metadata(data)
 	if meta == null:
@@ -466,6 +575,14 @@ func _flush() -> void:
 	_out = PackedByteArray() if n >= _out.size() else _out.slice(n)
 
 
+## Fails the socket as a refusal by the peer (see [method is_refused]).
+func _refuse(message: String) -> void:
+	if _state == State.FAILED:
+		return
+	_refused = true
+	_fail(message)
+
+
 func _fail(message: String) -> void:
 	if _state == State.FAILED:
 		return
@@ -485,6 +602,8 @@ func _reset_protocol() -> void:
 	_in_pos = 0
 	_out = PackedByteArray()
 	_greeting_received = false
+	_welcomed = false
+	_refused = false
 	_peer_minor = 0
 	_frames = []
 	_messages = []

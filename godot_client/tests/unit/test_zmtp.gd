@@ -6,7 +6,8 @@ const Zmtp = preload("res://addons/vaestudio/zmtp_socket.gd")
 var router_ready_hex: String = Zmtp.encode_ready("ROUTER").hex_encode()
 
 
-## A libzmq-like peer greeting: padding 00..01, version 3.1 (or [param minor]), NULL.
+## A libzmq-like peer greeting: padding 00..01, version 3.1 (or [param minor]), NULL, and
+## as-server 0 even from a PLAIN server (libzmq 4.3 never sets it).
 static func peer_greeting(minor: int = 1, mechanism: String = "NULL") -> PackedByteArray:
 	var g := PackedByteArray()
 	g.resize(64)
