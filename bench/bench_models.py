@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from vaestudio.config import TrainConfig
+from vaestudio.train_config import TrainConfig
 from vaestudio.datasets import load_dataset
 from vaestudio.evaluate import evaluate
 from vaestudio.models import MODELS, ModelSpec

@@ -170,6 +170,10 @@ MESSAGES = [
     ("reply", "run.list reply", {"v": 1, "id": 12, "ok": True, "result": {"runs": [{"run": "vae-digits-20261125-120000-ab12", "model": "vae", "data": "digits", "step": 3000, "created": "2026-11-25T12:00:00+0000"}]}}),
     ("reply", "eval reply", {"v": 1, "id": 11, "ok": True, "result": {"split": "test", "n": 180, "elbo": -19.5, "recon": 16.0, "kl": 3.5, "active_units": 2, "per_dim_kl": [1.75, 1.75], "nll": 18.5, "iw_samples": 100}}),
     ("reply", "decode reply for vector data", {"v": 1, "id": 13, "ok": True, "result": {"values": f32_array([0.25, -1.5], [1, 2])}}),
+    ("request", "eval with a time limit", {"v": 1, "id": 14, "op": "eval", "args": {"iw_samples": 5000, "time_limit_s": 30.0}}),
+    ("request", "cancel an earlier request", {"v": 1, "id": 15, "op": "cancel", "args": {"id": 14}}),
+    ("reply", "cancel reply", {"v": 1, "id": 15, "ok": True, "result": {"cancelled": True}}),
+    ("reply", "a cancelled eval", {"v": 1, "id": 14, "ok": False, "error": {"code": "cancelled", "message": "eval was cancelled"}}),
     ("stream", "metrics", {"v": 1, "run": "r0001", "step": 120, "loss": 31.5, "recon": 28.0, "kl": 3.5}),
     ("stream", "log", {"v": 1, "run": "r0001", "step": 77, "level": "warning", "event": "nan_recovered", "message": "loss was nan at step 77: step skipped, last good weights restored, lr lowered to 0.0005"}),
     ("stream", "latent", {"v": 1, "run": "r0001", "step": 120, "coords": f32_array([0.0, 1.0, -2.0, 0.25], [2, 2]), "indices": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 4, 7)}, "labels": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 3, 9)}}),
@@ -193,6 +197,8 @@ BAD_REQUESTS = [
     ("run.export with an unknown item", pack({"v": 1, "id": 18, "op": "run.export", "args": {"items": ["weights.pkl"]}}).hex(), "invalid_argument", 18),
     ("eval of an unknown split", pack({"v": 1, "id": 19, "op": "eval", "args": {"split": "validation"}}).hex(), "invalid_argument", 19),
     ("run.new with an unknown model", pack({"v": 1, "id": 20, "op": "run.new", "args": {"model": {"name": "gan"}}}).hex(), "invalid_argument", 20),
+    ("cancel without an id", pack({"v": 1, "id": 22, "op": "cancel", "args": {}}).hex(), "invalid_argument", 22),
+    ("eval with a time limit out of range", pack({"v": 1, "id": 23, "op": "eval", "args": {"time_limit_s": 0.0}}).hex(), "invalid_argument", 23),
     ("labels for a model that is not conditional", pack({"v": 1, "id": 21, "op": "decode", "args": {"z": f32_array([0.0, 0.0], [1, 2]), "labels": {"dtype": "i32", "shape": [1], "data": struct.pack("<i", 0)}}}).hex(), "invalid_argument", 21),
 ]
 

@@ -9,7 +9,10 @@ from hypothesis import strategies as st
 
 from vaestudio.ops import OPS
 
-OP_NAMES = sorted(OPS) + ["", "fly", "decode ", "STATUS"]
+# Ops that stop or replace the live run are left out: a flipped byte that turns a request into a
+# valid `train.pause` (say, by renaming its `args` key) is obeyed, and the tests check training goes on.
+STOPPING_OPS = {"train.pause", "train.reset", "run.new", "run.load"}
+OP_NAMES = sorted(set(OPS) - STOPPING_OPS) + ["", "fly", "decode ", "STATUS"]
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**63), max_value=2**64 - 1),
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20), st.binary(max_size=64),
@@ -55,7 +58,7 @@ def test_1200_random_byte_strings_each_get_one_error_reply(make_server):
             reply = ask(c.dealer, body)
             assert reply["v"] == 1 and isinstance(reply["ok"], bool)
             if not reply["ok"]:
-                assert reply["error"]["code"] in ("bad_request", "unknown_op", "invalid_argument", "too_large")
+                assert reply["error"]["code"] in ("bad_request", "unknown_op", "invalid_argument", "too_large", "cancelled")
         assert not c.dealer.poll(200), "a request was answered more than once"
         time.sleep(0.3)
         status = c.call("status")
@@ -76,7 +79,7 @@ def test_hypothesis_structured_requests(make_server):
         reply = ask(c.dealer, body)
         assert reply["v"] == 1 and isinstance(reply["ok"], bool)
         if not reply["ok"]:
-            assert reply["error"]["code"] in ("bad_request", "unknown_op", "invalid_argument", "too_large"), reply
+            assert reply["error"]["code"] in ("bad_request", "unknown_op", "invalid_argument", "too_large", "cancelled"), reply
             assert reply["error"]["message"]
 
     check()

@@ -9,8 +9,8 @@ import math
 import pytest
 import torch
 
-from vaestudio.config import ConfigError
-from vaestudio.models import MODELS, ModelOutput, ModelSpec, build_model, list_models
+from vaestudio.errors import ConfigError
+from vaestudio.models import MODELS, ModelOutput, ModelSpec, build_model, list_models, validate_spec
 from vaestudio.models.base import kl_standard_normal
 from vaestudio.models.beta_tcvae import decomposed_kl
 from vaestudio.models.factor_vae import permute_dims
@@ -414,7 +414,7 @@ def test_custom_layer_spec_errors_are_clear_sentences():
     assert "decoder layer 1 (unflatten) cannot reshape input of shape [48] into [3, 4, 5]" in msg
     assert "needs image data" in custom_error(encoder=[{"type": "conv", "out": 4}], image_shape=())
     with pytest.raises(ConfigError, match="both 'encoder' and 'decoder'"):
-        ModelSpec(arch="custom", encoder=[{"type": "relu"}]).validate()
+        validate_spec(ModelSpec(arch="custom", encoder=[{"type": "relu"}]))
 
 
 # ----- registry and spec -------------------------------------------------------------------------------------
@@ -439,7 +439,7 @@ def test_model_spec_round_trips_through_json_and_fills_param_defaults():
     spec = ModelSpec(name="info_vae", arch="custom", latent_dim=3, image_shape=(8, 8), input_dim=64,
                      encoder=CONV_ENCODER[:1] + [{"type": "flatten"}], decoder=[{"type": "linear", "out": 64}],
                      params={"alpha": 1})
-    spec.validate()
+    spec = validate_spec(spec)
     assert spec.params == {"alpha": 1.0, "lambda_": 10.0, "kernel": "imq", "kernel_scale": 1.0}
     d = json.loads(json.dumps(spec.to_dict()))
     again = ModelSpec.from_dict(d)
@@ -451,20 +451,20 @@ def test_model_spec_errors_name_the_problem_and_what_is_accepted():
     with pytest.raises(ConfigError, match=r"unknown model key\(s\) \['hiddden'\]; accepted: name, latent_dim"):
         ModelSpec.from_dict({"name": "vae", "hiddden": [3]})
     with pytest.raises(ConfigError, match=r"unknown parameter\(s\) \['k'\] for model 'vamp'; accepted: n_pseudo"):
-        ModelSpec(name="vamp", params={"k": 3}).validate()
+        validate_spec(ModelSpec(name="vamp", params={"k": 3}))
     with pytest.raises(ConfigError, match="parameter 'k' must be an integer"):
-        ModelSpec(name="iwae", params={"k": 2.5}).validate()
+        validate_spec(ModelSpec(name="iwae", params={"k": 2.5}))
     with pytest.raises(ConfigError, match="k must be .*1 .*5000"):
-        ModelSpec(name="iwae", params={"k": 0}).validate()
+        validate_spec(ModelSpec(name="iwae", params={"k": 0}))
     with pytest.raises(ConfigError, match="kernel must be 'imq' or 'rbf'"):
-        ModelSpec(name="info_vae", params={"kernel": "cosine"}).validate()
+        validate_spec(ModelSpec(name="info_vae", params={"kernel": "cosine"}))
     with pytest.raises(ConfigError, match="arch 'conv' needs image data"):
-        ModelSpec(arch="conv", input_dim=3).validate()
+        validate_spec(ModelSpec(arch="conv", input_dim=3))
     with pytest.raises(ConfigError, match="holds 64 values but input_dim is 65"):
-        ModelSpec(image_shape=(8, 8), input_dim=65).validate()
+        validate_spec(ModelSpec(image_shape=(8, 8), input_dim=65))
     with pytest.raises(ConfigError, match="arch must be one of"):
-        ModelSpec(arch="transformer").validate()
+        validate_spec(ModelSpec(arch="transformer"))
     with pytest.raises(ConfigError, match="only used with arch 'custom'"):
-        ModelSpec(encoder=[{"type": "relu"}]).validate()
-    with pytest.raises(ConfigError, match="latent_dim must be between 1 and 256"):
-        ModelSpec(latent_dim=0).validate()
+        validate_spec(ModelSpec(encoder=[{"type": "relu"}]))
+    with pytest.raises(ConfigError, match="latent_dim must be an integer from 1 to 256"):
+        validate_spec(ModelSpec(latent_dim=0))

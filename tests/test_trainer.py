@@ -6,7 +6,8 @@ import time
 import pytest
 import torch
 
-from vaestudio.config import ConfigError, TrainConfig
+from vaestudio.errors import ConfigError
+from vaestudio.train_config import TrainConfig
 from vaestudio.datasets import load_dataset
 from vaestudio.models import ModelSpec
 from vaestudio.trainer import Trainer
@@ -110,7 +111,7 @@ def test_nan_loss_is_skipped_weights_restored_and_lr_lowered(trainer):
     events = []
     while not trainer.events.empty():
         events.append(trainer.events.get())
-    assert any(t == "log" and f["event"] == "nan_recovered" for t, f in events)
+    assert any(t == "log" and f["event"] == "nan_recovered" and step == 5 for t, _, step, f in events)
 
 
 def test_latent_output_covers_the_data_with_labels(trainer):

@@ -6,7 +6,7 @@ import contextlib
 
 import torch
 
-from vaestudio.config import ConfigError
+from vaestudio.errors import ConfigError
 
 
 def resolve_device(name: str) -> torch.device:

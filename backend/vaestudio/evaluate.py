@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 
@@ -23,7 +24,9 @@ ACTIVE_UNIT_THRESHOLD = 0.01
 
 @torch.no_grad()
 def evaluate(model: BaseVAE, dataset: Dataset, split: str = "test", iw_samples: int = 0,
-             batch_size: int = 256, seed: int = 0, max_rows: int | None = None) -> dict:
+             batch_size: int = 256, seed: int = 0, max_rows: int | None = None,
+             check: Callable[[], None] | None = None) -> dict:
+    """`check` is called before each batch; it may raise to stop (cancelled, out of time)."""
     rows = dataset.test_idx if split == "test" else dataset.train_idx
     if max_rows is not None:
         rows = rows[:max_rows]
@@ -34,6 +37,8 @@ def evaluate(model: BaseVAE, dataset: Dataset, split: str = "test", iw_samples: 
     mus, kl_dims = [], torch.zeros(model.latent_dim, device=device)
     is_vq = model.name == "vq_vae"
     for start in range(0, len(rows), batch_size):
+        if check is not None:
+            check()
         idx = rows[start : start + batch_size]
         x = dataset.x[idx].to(device)  # (B, D)
         y = dataset.labels[idx].to(device) if model.conditional else None

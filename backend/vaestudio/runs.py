@@ -57,30 +57,6 @@ def write_json_atomic(path: Path, obj: Any) -> None:
     write_atomic(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
 
 
-def flatten_optimizer(state: dict, prefix: str) -> tuple[dict[str, torch.Tensor], dict]:
-    """optimizer.state_dict() -> (tensors by flat key, JSON-able rest) for safetensors."""
-    tensors: dict[str, torch.Tensor] = {}
-    plain: dict[str, dict] = {}
-    for pid, slots in state["state"].items():
-        for name, value in slots.items():
-            if torch.is_tensor(value):
-                tensors[f"{prefix}.state.{pid}.{name}"] = value.detach().cpu().contiguous()
-            else:
-                plain.setdefault(str(pid), {})[name] = value
-    return tensors, {"param_groups": state["param_groups"], "plain": plain}
-
-
-def unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict, prefix: str) -> dict:
-    state: dict[int, dict] = {}
-    for key, value in tensors.items():
-        if key.startswith(prefix + ".state."):
-            pid, name = key[len(prefix) + 7 :].split(".", 1)
-            state.setdefault(int(pid), {})[name] = value
-    for pid, slots in meta.get("plain", {}).items():
-        state.setdefault(int(pid), {}).update(slots)
-    return {"state": state, "param_groups": meta["param_groups"]}
-
-
 def environment(device: str, seed: int) -> dict:
     import numpy
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from vaestudio.config import TrainConfig
+from vaestudio.train_config import TrainConfig
 
 
 def lr_at(cfg: TrainConfig, step: int) -> float:

@@ -15,7 +15,7 @@ import zmq
 from vaestudio import wire
 
 METRICS_INTERVAL_S = 0.05  # 20 Hz
-LATENT_INTERVAL_S = 0.1  # at most 10 Hz (the trainer refreshes it a little over 5 Hz)
+LATENT_PUBLISH_S = 0.1  # at most 10 Hz (the trainer re-encodes a little over 5 Hz: LATENT_REFRESH_S)
 LATENT_REPEAT_S = 1.0  # a late subscriber gets the latent map within a second even when paused
 STATUS_INTERVAL_S = 1.0
 
@@ -44,14 +44,15 @@ class StreamPublisher:
         self.publish("status", st["run"], st["step"], {k: v for k, v in st.items() if k not in ("run", "step")})
 
     def tick(self, trainer, force_status: bool = False) -> float:
-        """Publishes whatever is due; returns seconds until the next thing could be due."""
+        """Publishes whatever is due. Returns how long the loop may wait for requests before the
+        next tick: half the metrics interval, so metrics go out at their full rate."""
         m = trainer.latest_metrics
         if m is not None and (m["run"], m["step"]) != self._last_metrics_step and self._due("metrics", METRICS_INTERVAL_S):
             self._last_metrics_step = (m["run"], m["step"])
             self.publish("metrics", m["run"], m["step"], {k: v for k, v in m.items() if k not in ("run", "step")})
         lat = trainer.latest_latent
         if lat is not None and (
-            (lat is not self._last_latent and self._due("latent", LATENT_INTERVAL_S)) or self._due("latent", LATENT_REPEAT_S)
+            (lat is not self._last_latent and self._due("latent", LATENT_PUBLISH_S)) or self._due("latent", LATENT_REPEAT_S)
         ):
             self._last_latent = lat
             fields = {"coords": wire.array(lat["coords"], "f32"), "indices": wire.array(lat["indices"], "i32")}
@@ -61,6 +62,3 @@ class StreamPublisher:
         if force_status or self._due("status", STATUS_INTERVAL_S):
             self.publish_status()
         return METRICS_INTERVAL_S / 2
-
-    def log(self, run: str, step: int, fields: dict) -> None:
-        self.publish("log", run, step, fields)

@@ -22,38 +22,36 @@ import numpy as np
 import torch
 
 from vaestudio import checkpoint
-from vaestudio.config import TrainConfig
+from vaestudio.checkpoint import TrainerState
 from vaestudio.datasets import Dataset
 from vaestudio.devices import autocast, resolve_device
-from vaestudio.models import ModelSpec, build_model
+from vaestudio.models import ModelSpec, build_model, fit_spec
 from vaestudio.runs import MetricsLog, RunStore, environment
 from vaestudio.schedules import beta_at, lr_at
+from vaestudio.train_config import TrainConfig
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_INTERVAL_S = 0.1  # weights snapshot for inference (a copy costs ~0.1 ms)
-LATENT_INTERVAL_S = 0.18  # latent means of the subset: > 5 Hz; one encode of 1797 digits is ~2 ms
+LATENT_REFRESH_S = 0.18  # re-encode the latent subset: > 5 Hz; one encode of 1797 digits is ~2 ms
 LAST_GOOD_INTERVAL_S = 1.0  # weights + optimizer copy to restore after a NaN (~1 ms)
-FREE_BITS_MODELS = ("vae", "beta_vae", "cvae")  # a plain beta * KL(q || N(0, I)) term to replace
-Done = Callable[[Any], None]  # receives the result map of a deferred request, or an Exception
+# How a request that waits on the trainer (or on any slow work) gets its answer: called once, from
+# whichever thread finished it, with the result map or the Exception that stopped it.
+Reply = Callable[[Any], None]
+# ("log" | "status", run, step, fields): what the trainer tells the server to publish.
+Event = tuple[str, str, int, dict]
 
 
 def new_run_id(dataset: str, model: str = "vae") -> str:
     return f"{model}-{dataset}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
-def fit_spec(spec: ModelSpec, dataset: Dataset) -> ModelSpec:
-    """A copy of `spec` with the data-dependent fields taken from the data set, validated."""
-    spec = copy.deepcopy(spec)
-    spec.input_dim = dataset.input_dim
-    spec.image_shape = tuple(dataset.image_shape)
-    spec.likelihood = dataset.likelihood
-    spec.num_classes = dataset.num_classes
-    if spec.name == "beta_tcvae" and not spec.params.get("dataset_size"):
-        # minibatch-weighted sampling weighs the batch against the whole training set (Chen et al. 2018)
-        spec.params = {**spec.params, "dataset_size": len(dataset.train_idx)}
-    spec.validate()
-    return spec
+@dataclass
+class PendingSteps:
+    """A train.step request: `remaining` steps still to run, then `reply` gets {step}."""
+
+    remaining: int
+    reply: Reply
 
 
 @dataclass
@@ -83,12 +81,13 @@ class Trainer:
         self._wake = threading.Condition(self._lock)
         self._training = False
         self._stop = False
-        self._pending_steps: list[list[Any]] = []  # [[remaining, done], ...] FIFO
-        self._pending_reset: tuple[int, Done | None] | None = None
-        self._pause_waiters: list[Done] = []  # told {state, step} once no step is running
-        self._calls: list[tuple[Callable[[], Any], Done]] = []  # run on this thread between steps
+        self._pending_steps: list[PendingSteps] = []  # FIFO
+        self._pending_reset: tuple[int, Reply | None] | None = None
+        self._pause_waiters: list[Reply] = []  # told {state, step} once no step is running
+        self._calls: list[tuple[Callable[[], Any], Reply]] = []  # run on this thread between steps
 
-        self.events: queue.Queue[tuple[str, dict]] = queue.Queue()  # ("log"|"status", fields)
+        # What to publish; a session may hand every trainer it runs the same queue (see session.py).
+        self.events: queue.Queue[Event] = queue.Queue()
         self.latest_metrics: dict | None = None
         self.latest_latent: dict | None = None  # {"coords", "indices", "labels", "step", "run"}
         self.snapshot: Snapshot | None = None
@@ -120,30 +119,30 @@ class Trainer:
         with self._lock:
             self._training = True
             self._wake.notify()
-        self.events.put(("status", {}))
+        self.emit("status")
 
-    def pause(self, done: Done | None = None) -> None:
+    def pause(self, done: Reply | None = None) -> None:
         """Stops training after the step in progress; `done` gets {state, step} once it has."""
         with self._lock:
             self._training = False
             if done is not None:
                 self._pause_waiters.append(done)
                 self._wake.notify()
-        self.events.put(("status", {}))
+        self.emit("status")
 
-    def request_steps(self, n: int, done: Done) -> None:
+    def request_steps(self, n: int, done: Reply) -> None:
         """Run exactly n steps (while paused); `done` gets {step} after the last one."""
         with self._lock:
-            self._pending_steps.append([n, done])
+            self._pending_steps.append(PendingSteps(n, done))
             self._wake.notify()
 
-    def reset(self, seed: int | None, done: Done | None = None) -> None:
+    def reset(self, seed: int | None, done: Reply | None = None) -> None:
         """New weights, new optimizer, step 0, new run id; `done` gets {run, step}."""
         with self._lock:
             self._pending_reset = (self.config.seed if seed is None else seed, done)
             self._wake.notify()
 
-    def call(self, fn: Callable[[], Any], done: Done) -> None:
+    def call(self, fn: Callable[[], Any], done: Reply) -> None:
         """Runs fn() on the trainer thread between two steps (e.g. a save); `done` gets its result."""
         with self._lock:
             self._calls.append((fn, done))
@@ -155,7 +154,7 @@ class Trainer:
             trial = TrainConfig.from_dict({**self.config.to_dict(), **values})  # raises before changing anything
             self.config = trial
             result = trial.to_dict()
-        self.events.put(("status", {}))
+        self.emit("status")
         return result
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -166,7 +165,7 @@ class Trainer:
         if self._thread.is_alive():
             self._thread.join(timeout)
         with self._lock:
-            waiting = [d for _, d in self._pending_steps] + self._pause_waiters + [d for _, d in self._calls]
+            waiting = [p.reply for p in self._pending_steps] + self._pause_waiters + [d for _, d in self._calls]
             if self._pending_reset and self._pending_reset[1]:
                 waiting.append(self._pending_reset[1])
             self._pending_steps, self._pause_waiters, self._calls, self._pending_reset = [], [], [], None
@@ -175,28 +174,48 @@ class Trainer:
         if self._metrics_log is not None:
             self._metrics_log.close()
 
-    # ----- persistence (trainer thread, via call()) ----------------------------------------------
+    def emit(self, topic: str, **fields: Any) -> None:
+        """Queues a stream event ("log" with its fields, or "status": publish one now), stamped
+        with this run and step so it is published under them whenever the server gets to it."""
+        self.events.put((topic, self.run, self.step, fields))
+
+    # ----- persistence (trainer thread, via call(), or before the thread starts) -----------------
     def record(self) -> dict:
         return {"model": self.spec.to_dict(), "data": dict(self.dataset.source), "train": self.config.to_dict(),
                 "step": self.step}
+
+    def resume_state(self) -> TrainerState:
+        """Everything a resumed run needs to continue exactly where this one is."""
+        return TrainerState(
+            run=self.run, step=self.step, epoch=self.epoch, cursor=self._cursor, order=self._order.clone(),
+            generator=self.generator.get_state(), model=self.model.state_dict(),
+            optimizer=self.optimizer.state_dict(), aux_optimizer=self.model.aux_optimizer_state(),
+            nan_recoveries=self.nan_recoveries, config=self.config.to_dict(), spec=self.spec.to_dict(),
+        )
+
+    def restore(self, state: TrainerState) -> None:
+        """Continues from a saved state of this run (before the thread starts)."""
+        self.model.load_state_dict(state.model)
+        self.optimizer.load_state_dict(state.optimizer)
+        if state.aux_optimizer:
+            self.model.load_aux_optimizer_state(state.aux_optimizer)
+        self.generator.set_state(state.generator)
+        self._order = state.order.clone()
+        self.step, self.epoch, self._cursor = state.step, state.epoch, state.cursor
+        self.nan_recoveries = state.nan_recoveries
+        self._last_good = self._copy_state()
+        self._refresh_outputs()
 
     def save(self) -> dict:
         """Checkpoint + config.json step; must run on the trainer thread (or before it starts)."""
         if self.store is None:
             raise RuntimeError("this trainer has no runs folder to save into")
-        tensors, meta = checkpoint.trainer_state(self)
-        self.store.save_checkpoint(self.run, tensors, meta)
+        self.store.save_checkpoint(self.run, *checkpoint.to_tensors(self.resume_state()))
         self.store.update_config(self.run, step=self.step, train=self.config.to_dict())
         if self._metrics_log is not None:
             self._metrics_log.flush()
-        self.events.put(("log", {"level": "info", "event": "saved", "message": f"saved {self.run} at step {self.step}"}))
+        self.emit("log", level="info", event="saved", message=f"saved {self.run} at step {self.step}")
         return {"run": self.run, "step": self.step}
-
-    def load(self, tensors: dict[str, torch.Tensor], meta: dict) -> None:
-        """Restores a checkpoint of this run (before the thread starts)."""
-        checkpoint.load_trainer_state(self, tensors, meta)
-        self._last_good = self._copy_state()
-        self._refresh_outputs()
 
     # ----- the training thread -------------------------------------------------------------------
     def _build(self, seed: int, run: str, record: bool = True) -> None:
@@ -271,8 +290,8 @@ class Trainer:
             if reset is not None:
                 seed, done = reset
                 self._build(seed, new_run_id(self.dataset.name, self.spec.name))
-                self.events.put(("log", {"level": "info", "event": "reset", "message": f"new run {self.run} (seed {seed})"}))
-                self.events.put(("status", {}))
+                self.emit("log", level="info", event="reset", message=f"new run {self.run} (seed {seed})")
+                self.emit("status")
                 if done:
                     done({"run": self.run, "step": self.step})
                 continue
@@ -286,18 +305,18 @@ class Trainer:
                 with self._lock:
                     self._training = False
                     failed, self._pending_steps = self._pending_steps, []
-                self.events.put(("log", {"level": "error", "event": "step_failed", "message": f"training paused: {exc}"}))
-                self.events.put(("status", {}))
-                for _, done in failed:
-                    done(RuntimeError(f"training step failed: {exc}"))
+                self.emit("log", level="error", event="step_failed", message=f"training paused: {exc}")
+                self.emit("status")
+                for p in failed:
+                    p.reply(RuntimeError(f"training step failed: {exc}"))
                 continue
             now = time.perf_counter()
             finished_steps = False
             if pending is not None and self.step > before:  # a skipped (NaN) step is not counted
-                pending[0] -= 1
-                finished_steps = pending[0] <= 0
+                pending.remaining -= 1
+                finished_steps = pending.remaining <= 0
             if finished_steps or now - last_refresh >= SNAPSHOT_INTERVAL_S:
-                latent = finished_steps or now - last_latent >= LATENT_INTERVAL_S
+                latent = finished_steps or now - last_latent >= LATENT_REFRESH_S
                 good = finished_steps or now - last_good >= LAST_GOOD_INTERVAL_S
                 self._refresh_outputs(latent=latent, last_good=good)
                 last_refresh = now
@@ -308,7 +327,7 @@ class Trainer:
             if finished_steps:
                 with self._lock:
                     self._pending_steps.pop(0)
-                pending[1]({"step": self.step})
+                pending.reply({"step": self.step})
 
     def _train_step(self, cfg: TrainConfig) -> None:
         lr, beta = lr_at(cfg, self.step), beta_at(cfg, self.step)
@@ -319,10 +338,10 @@ class Trainer:
         with autocast(self.device, cfg.amp):
             out = self.model(x, y, beta=beta, generator=self.generator, step=self.step)
             loss = out.loss
-            if cfg.free_bits > 0 and self.spec.name in FREE_BITS_MODELS:
+            kl_dims = self.model.kl_per_dimension(out) if cfg.free_bits > 0 else None  # (Z,) or None
+            if kl_dims is not None:
                 # Free bits (Kingma et al. 2016, eq. 15): KL per dimension is not penalised below
                 # free_bits nats, so the encoder can't collapse dims to the prior just to save KL.
-                kl_dims = (-0.5 * (1 + out.logvar - out.mu.pow(2) - out.logvar.exp())).mean(0)  # (Z,)
                 loss = loss + beta * (kl_dims.clamp(min=cfg.free_bits).sum() - kl_dims.sum())
         if not torch.isfinite(loss):
             self._recover_from_nan(float(loss.detach()))
@@ -372,8 +391,8 @@ class Trainer:
             new_lr = self.config.lr
         message = f"loss was {bad_loss} at step {self.step}: step skipped, last good weights restored, lr lowered to {new_lr:g}"
         log.warning(message)
-        self.events.put(("log", {"level": "warning", "event": "nan_recovered", "message": message, "lr": new_lr}))
-        self.events.put(("status", {}))
+        self.emit("log", level="warning", event="nan_recovered", message=message, lr=new_lr)
+        self.emit("status")
 
     def _copy_state(self) -> tuple[dict, dict]:
         model_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}

@@ -11,14 +11,15 @@ import msgpack
 import numpy as np
 
 from vaestudio import PROTOCOL_VERSION
+from vaestudio.errors import UserError
 
 DTYPES = {"f32": np.dtype("<f4"), "u8": np.dtype("u1"), "i32": np.dtype("<i4")}
-ERROR_CODES = ("bad_request", "unknown_op", "invalid_argument", "too_large", "internal")
+ERROR_CODES = ("bad_request", "unknown_op", "invalid_argument", "too_large", "cancelled", "timed_out", "internal")
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # larger request bodies get a too_large reply
 
 
-class ProtocolError(Exception):
-    """An error reply waiting to be sent: `code` is one of ERROR_CODES, `message` a sentence."""
+class ProtocolError(UserError):
+    """A request the wire contract refuses: `code` is one of ERROR_CODES, `message` a sentence."""
 
     def __init__(self, code: str, message: str):
         assert code in ERROR_CODES, code
@@ -51,7 +52,7 @@ def parse_request(body: bytes) -> tuple[int | None, str, dict]:
         raise ProtocolError("bad_request", "request needs an integer 'id'")
     try:
         if msg.get("v") != PROTOCOL_VERSION:
-            raise ProtocolError("bad_request", f"unsupported protocol version {msg.get('v')!r}; this server speaks v=1")
+            raise ProtocolError("bad_request", f"unsupported protocol version {msg.get('v')!r}; this server speaks v={PROTOCOL_VERSION}")
         op = msg.get("op")
         if not isinstance(op, str):
             raise ProtocolError("bad_request", "request needs a string 'op'")

@@ -3,7 +3,7 @@
 Kingma & Welling (2014), "Auto-Encoding Variational Bayes": q(z|x) = N(mu(x), diag(exp(logvar(x)))),
 prior p(z) = N(0, I), decoder p(x|z) Bernoulli (pixels in [0, 1]) or Gaussian with fixed std
 `obs_sigma`. Every loss term is **summed over pixels / latent dimensions and averaged over the
-batch** (nats per example), the same reduction as vaestudio.model.
+batch** (nats per example).
 
 Every forward pass returns one `ModelOutput`. Its `kl` is the regulariser as shown to the user (the
 KL for the plain VAE; the variant's whole regularising term otherwise) and, unless a model's
@@ -23,12 +23,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vaestudio.config import ConfigError
-from vaestudio.models.config import ModelSpec
+from vaestudio import checks
+from vaestudio.errors import ConfigError
+from vaestudio.models.spec import ModelSpec
 from vaestudio.models.nets import build_decoder, build_encoder
 
 LOG_2PI = math.log(2 * math.pi)
-LOGVAR_RANGE = (-30.0, 20.0)  # exp() of either end is finite in float32, as in vaestudio.model
+LOGVAR_RANGE = (-30.0, 20.0)  # exp() of either end is finite in float32
 IW_CHUNK_ROWS = 2048  # decoder rows per chunk in importance_nll: bounds memory for large k
 
 
@@ -74,7 +75,8 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Gene
 class BaseVAE(nn.Module):
     name = "base"
     description = ""
-    conditional = False
+    conditional = False  # encoder and decoder see the class label
+    needs_dataset_size = False  # its estimator weighs a batch against the training set (params.dataset_size)
     Params: type = NoParams
 
     # ----- hyper-parameters ------------------------------------------------------------------------
@@ -86,13 +88,9 @@ class BaseVAE(nn.Module):
     def check_params(cls, params: dict[str, Any]) -> dict[str, Any]:
         """`params` with defaults filled in and types checked; unknown keys raise ConfigError."""
         fields = {f.name: f for f in dataclasses.fields(cls.Params)}
-        unknown = sorted(set(params) - set(fields))
-        if unknown:
-            accepted = ", ".join(sorted(fields)) or "none"
-            raise ConfigError(f"unknown parameter(s) {unknown} for model {cls.name!r}; accepted: {accepted}")
-        values = {}
-        for key, f in fields.items():
-            values[key] = _coerce(cls.name, key, params.get(key, f.default), f.default)
+        checks.known_keys(params, sorted(fields), "parameter(s)", f" for model {cls.name!r}")
+        values = {key: _coerce(f"model {cls.name!r}: parameter {key!r}", params.get(key, f.default), f.default)
+                  for key, f in fields.items()}
         hp = cls.Params(**values)
         try:
             hp.validate()
@@ -102,11 +100,11 @@ class BaseVAE(nn.Module):
 
     # ----- construction ----------------------------------------------------------------------------
     def __init__(self, spec: ModelSpec):
+        """`spec` must be validated (models.registry.validate_spec); build_model(spec) does both."""
         super().__init__()
         if spec.name != self.name:
             raise ConfigError(f"this spec is for model {spec.name!r}, not {self.name!r}; use build_model(spec)")
         spec = copy.deepcopy(spec)
-        spec.validate()
         self.spec = spec
         self.hparams = self.Params(**spec.params)
         self.latent_dim = spec.latent_dim
@@ -184,6 +182,12 @@ class BaseVAE(nn.Module):
         for priors that have none (VampPrior)."""
         return kl_standard_normal(mu, logvar).sum(dim=1)
 
+    def kl_per_dimension(self, out: "ModelOutput") -> torch.Tensor | None:
+        """The batch-mean KL(q(z_j|x) || p(z_j)) of each latent dimension, (Z,), when the model's
+        regulariser is exactly their sum (so free bits may clamp it per dimension); None when it is
+        something else (a decomposed, sampled or discrete term), which turns free bits off."""
+        return None
+
     # ----- training ----------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, beta: float = 1.0,
                 generator: torch.Generator | None = None, step: int = 0) -> ModelOutput:
@@ -258,24 +262,14 @@ def _rng_device(generator: torch.Generator | None, model: nn.Module) -> torch.de
     return generator.device if generator is not None else next(model.parameters()).device
 
 
-def _coerce(model: str, key: str, value: Any, default: Any) -> Any:
+def _coerce(label: str, value: Any, default: Any) -> Any:
     """Check one hyper-parameter against its default's type; ints become floats where floats are wanted."""
-    label = f"model {model!r}: parameter {key!r}"
     if isinstance(default, bool):
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"{label} must be true or false, got {value!r}")
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return checks.boolean(label, value)
     if isinstance(default, int):
-        if number and math.isfinite(value) and value == int(value):
-            return int(value)
-        raise ConfigError(f"{label} must be an integer, got {value!r}")
+        return checks.integer(label, value, -(2**62), 2**62)
     if isinstance(default, float):
-        if number and math.isfinite(value):
-            return float(value)
-        raise ConfigError(f"{label} must be a finite number, got {value!r}")
+        return checks.number(label, value, -math.inf, math.inf)
     if isinstance(default, str):
-        if isinstance(value, str):
-            return value
-        raise ConfigError(f"{label} must be a string, got {value!r}")
-    raise AssertionError(f"unsupported parameter type for {key}")
+        return checks.text(label, value)
+    raise AssertionError(f"unsupported parameter type for {label}")

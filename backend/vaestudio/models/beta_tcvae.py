@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import torch
 
-from vaestudio.config import check_range
+from vaestudio import checks
 from vaestudio.models.base import BaseVAE, ModelOutput, gaussian_log_density, reparameterize
 
 
@@ -48,8 +48,8 @@ class BetaTCVAEParams:
 
     def validate(self) -> None:
         for key in ("alpha", "beta_tc", "gamma"):
-            check_range(key, getattr(self, key), 0.0, 1e4)
-        check_range("dataset_size", self.dataset_size, 0, 10**10)
+            checks.number(key, getattr(self, key), 0.0, 1e4)
+        checks.number("dataset_size", self.dataset_size, 0, 10**10)
 
 
 def decomposed_kl(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
@@ -69,6 +69,7 @@ def decomposed_kl(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
 
 class BetaTCVAE(BaseVAE):
     name = "beta_tcvae"
+    needs_dataset_size = True  # minibatch-weighted sampling weighs the batch against N (Sec. 4)
     Params = BetaTCVAEParams
     description = (
         "beta-TCVAE (Chen et al. 2018). Splits the VAE's KL into index-code mutual information, total "

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vaestudio.config import check_range
-from vaestudio.models.base import BaseVAE, ModelOutput
+from vaestudio import checks
+from vaestudio.models.base import BaseVAE, ModelOutput, kl_standard_normal
 
 
 @dataclass
@@ -25,9 +25,9 @@ class BetaVAEParams:
     gamma: float = 1000.0  # weight of |KL - C| (Burgess et al. use 1000)
 
     def validate(self) -> None:
-        check_range("capacity_max", self.capacity_max, 0.0, 10_000.0)
-        check_range("capacity_steps", self.capacity_steps, 1, 100_000_000)
-        check_range("gamma", self.gamma, 0.0, 1e6)
+        checks.number("capacity_max", self.capacity_max, 0.0, 10_000.0)
+        checks.number("capacity_steps", self.capacity_steps, 1, 100_000_000)
+        checks.number("gamma", self.gamma, 0.0, 1e6)
 
 
 class BetaVAE(BaseVAE):
@@ -53,3 +53,8 @@ class BetaVAE(BaseVAE):
             out.loss = out.recon + self.hparams.gamma * (out.kl - c).abs()
             out.extras["capacity"] = c
         return out
+
+    def kl_per_dimension(self, out):
+        """(Z,): the KL is the closed form of Appendix B, summed over dimensions, so free bits
+        (Kingma et al. 2016, eq. 15) can clamp each dimension's share."""
+        return kl_standard_normal(out.mu, out.logvar).mean(0)

@@ -14,7 +14,7 @@ Labels omitted in encode/decode/sample mean label 0.
 
 from __future__ import annotations
 
-from vaestudio.models.base import BaseVAE
+from vaestudio.models.base import BaseVAE, kl_standard_normal
 
 
 class CVAE(BaseVAE):
@@ -27,3 +27,8 @@ class CVAE(BaseVAE):
         "conditional ELBO (their eq. 4) with a standard normal prior, recon + beta * KL. Needs a labelled "
         "data set; decode and sample use label 0 unless labels are given. No extra parameters."
     )
+
+    def kl_per_dimension(self, out):
+        """(Z,): the KL is the closed form of Appendix B, summed over dimensions, so free bits
+        (Kingma et al. 2016, eq. 15) can clamp each dimension's share."""
+        return kl_standard_normal(out.mu, out.logvar).mean(0)

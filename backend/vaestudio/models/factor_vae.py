@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from vaestudio.config import check_range
+from vaestudio import checks
 from vaestudio.models.base import BaseVAE, ModelOutput
 
 
@@ -38,10 +38,10 @@ class FactorVAEParams:
     disc_lr: float = 1e-4  # discriminator learning rate (the paper's value)
 
     def validate(self) -> None:
-        check_range("gamma", self.gamma, 0.0, 1e4)
-        check_range("disc_hidden", self.disc_hidden, 1, 8192)
-        check_range("disc_layers", self.disc_layers, 1, 16)
-        check_range("disc_lr", self.disc_lr, 1e-7, 1.0)
+        checks.number("gamma", self.gamma, 0.0, 1e4)
+        checks.number("disc_hidden", self.disc_hidden, 1, 8192)
+        checks.number("disc_layers", self.disc_layers, 1, 16)
+        checks.number("disc_lr", self.disc_lr, 1e-7, 1.0)
 
 
 def permute_dims(z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

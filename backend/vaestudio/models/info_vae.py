@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import torch
 
-from vaestudio.config import ConfigError, check_range
+from vaestudio import checks
+from vaestudio.errors import ConfigError
 from vaestudio.models.base import BaseVAE, ModelOutput
 
 
@@ -31,9 +32,9 @@ class InfoVAEParams:
     kernel_scale: float = 1.0  # the kernel's length scale, in prior standard deviations
 
     def validate(self) -> None:
-        check_range("alpha", self.alpha, -1e4, 1.0)
-        check_range("lambda_", self.lambda_, 0.0, 1e6)
-        check_range("kernel_scale", self.kernel_scale, 1e-3, 1e3)
+        checks.number("alpha", self.alpha, -1e4, 1.0)
+        checks.number("lambda_", self.lambda_, 0.0, 1e6)
+        checks.number("kernel_scale", self.kernel_scale, 1e-3, 1e3)
         if self.kernel not in ("imq", "rbf"):
             raise ConfigError(f"kernel must be 'imq' or 'rbf', got {self.kernel!r}")
 

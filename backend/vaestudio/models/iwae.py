@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from vaestudio.config import check_range
+from vaestudio import checks
 from vaestudio.models.base import BaseVAE, ModelOutput, kl_standard_normal
 
 
@@ -27,7 +27,7 @@ class IWAEParams:
     k: int = 5  # importance samples per example during training (the paper: 5 and 50)
 
     def validate(self) -> None:
-        check_range("k", self.k, 1, 5000)
+        checks.number("k", self.k, 1, 5000)
 
 
 class IWAE(BaseVAE):

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from vaestudio.config import ConfigError
+from vaestudio.errors import ConfigError
 
 REQUIRED = object()
 MAX_LAYERS = 64

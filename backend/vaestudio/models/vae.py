@@ -6,7 +6,7 @@ The objective is BaseVAE's: the negative ELBO of their eq. 10 with the KL in clo
 
 from __future__ import annotations
 
-from vaestudio.models.base import BaseVAE
+from vaestudio.models.base import BaseVAE, kl_standard_normal
 
 
 class VAE(BaseVAE):
@@ -18,3 +18,8 @@ class VAE(BaseVAE):
         "standard normal prior, in closed form (their Appendix B). The live beta weighs the KL term; "
         "beta = 1 is the plain VAE. No extra parameters."
     )
+
+    def kl_per_dimension(self, out):
+        """(Z,): the KL is the closed form of Appendix B, summed over dimensions, so free bits
+        (Kingma et al. 2016, eq. 15) can clamp each dimension's share."""
+        return kl_standard_normal(out.mu, out.logvar).mean(0)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vaestudio.config import check_range
+from vaestudio import checks
 from vaestudio.models.base import BaseVAE, ModelOutput, _rng_device, gaussian_log_density
 
 PER_DIM_KL_SAMPLES = 16
@@ -33,7 +33,7 @@ class VampParams:
     n_pseudo: int = 50  # K pseudo-inputs (the paper: 500 on MNIST)
 
     def validate(self) -> None:
-        check_range("n_pseudo", self.n_pseudo, 1, 5000)
+        checks.number("n_pseudo", self.n_pseudo, 1, 5000)
 
 
 class VampVAE(BaseVAE):

@@ -41,7 +41,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vaestudio.config import ConfigError, check_range
+from vaestudio import checks
+from vaestudio.errors import ConfigError
 from vaestudio.models.base import BaseVAE, ModelOutput, _rng_device
 
 USAGE_DECAY = 0.99  # EMA of code usage, for the empirical prior and dead-code restarts
@@ -59,9 +60,9 @@ class VQVAEParams:
     decay: float = 0.99  # the EMA's decay
 
     def validate(self) -> None:
-        check_range("codebook_size", self.codebook_size, 2, 65_536)
-        check_range("commitment", self.commitment, 0.0, 100.0)
-        check_range("decay", self.decay, 0.0, 0.99999)
+        checks.number("codebook_size", self.codebook_size, 2, 65_536)
+        checks.number("commitment", self.commitment, 0.0, 100.0)
+        checks.number("decay", self.decay, 0.0, 0.99999)
         if self.prior not in ("empirical", "uniform"):
             raise ConfigError(f"prior must be 'empirical' or 'uniform', got {self.prior!r}")
 

@@ -1,0 +1,68 @@
+"""Ops that run the live model on request: decode, encode, sample (on the server thread, against
+the newest weights snapshot, so they never wait for a training step)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vaestudio import op_args
+from vaestudio.errors import ConfigError, TooLarge
+from vaestudio.op_args import MAX_ITEMS
+from vaestudio.session import Session
+from vaestudio.wire import array, from_array
+
+
+def decode(session: Session, args: dict) -> dict:
+    op_args.only(args, ("z", "labels"))
+    if "z" not in args:
+        raise ConfigError("'z' is required: f32 array of shape [n, latent_dim]")
+    z = op_args.rows(args["z"], "z", session.trainer.spec.latent_dim)
+    return _decoded(session, z, _labels(session, args, len(z)))
+
+
+def encode(session: Session, args: dict) -> dict:
+    op_args.only(args, ("indices", "labels"))
+    if "indices" not in args:
+        raise ConfigError("'indices' is required: i32 array of shape [n] (data-set rows)")
+    idx = from_array(args["indices"], "indices", "i32")
+    n = session.trainer.dataset.n
+    if idx.ndim != 1 or idx.shape[0] == 0:
+        raise ConfigError(f"'indices' must have shape [n] with n >= 1, got {list(idx.shape)}")
+    if idx.shape[0] > MAX_ITEMS:
+        raise TooLarge(f"'indices' has {idx.shape[0]} rows; at most {MAX_ITEMS} per request")
+    if idx.min() < 0 or idx.max() >= n:
+        raise ConfigError(f"'indices' must be data-set rows from 0 to {n - 1}")
+    mu, logvar = session.inference.encode(idx, _labels(session, args, len(idx)))
+    return {"mu": array(mu, "f32"), "logvar": array(logvar, "f32")}
+
+
+def sample(session: Session, args: dict) -> dict:
+    op_args.only(args, ("n", "seed", "labels"))
+    n = op_args.count(args, "n")
+    seed = op_args.integer(args, "seed", 0, 2**62)
+    labels = _labels(session, args, n)
+    z = session.inference.prior(n, seed)
+    return {"z": array(z, "f32"), **_decoded(session, z, labels)}
+
+
+def _labels(session: Session, args: dict, n: int) -> np.ndarray | None:
+    """Optional `labels` i32 [n] for conditional models (omitted: label 0, or the rows' own in encode)."""
+    if "labels" not in args:
+        return None
+    trainer = session.trainer
+    if not trainer.conditional:
+        raise ConfigError(f"'labels' is only for conditional models; {trainer.spec.name} is not")
+    labels = from_array(args["labels"], "labels", "i32")
+    classes = trainer.spec.num_classes
+    if labels.shape != (n,):
+        raise ConfigError(f"'labels' must have shape [{n}] (one per row), got {list(labels.shape)}")
+    if n and (labels.min() < 0 or labels.max() >= classes):
+        raise ConfigError(f"'labels' must be classes from 0 to {classes - 1}")
+    return labels
+
+
+def _decoded(session: Session, z: np.ndarray, labels: np.ndarray | None) -> dict:
+    """Image data decodes to `images` (u8); vector data (toy manifolds) to its `values` (f32)."""
+    if not session.trainer.dataset.image_shape:
+        return {"values": array(session.inference.values(z, labels), "f32")}
+    return {"images": array(session.inference.decode(z, labels), "u8")}
