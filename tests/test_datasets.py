@@ -10,6 +10,7 @@ import pytest
 import torch
 from vaestudio.datasets import (
     DataError,
+    DataPath,
     Dataset,
     dataset_options,
     list_datasets,
@@ -239,8 +240,8 @@ def test_escapes_are_refused_with_how_to_allow(data_tree, escape):
     with pytest.raises(DataError) as e:
         resolve_data_path(path, [allowed])
     msg = str(e.value)
-    assert path in msg and "outside the allowed data folders" in msg and str(allowed.resolve()) in msg
-    assert "--data-dir DIR" in msg
+    assert path in msg and "outside the allowed data folders" in msg and "--data-dir DIR" in msg
+    assert str(allowed.resolve()) not in msg and str(allowed) not in msg  # the server's folders stay private
 
 
 def test_symlinks_out_of_the_data_dir_are_refused(data_tree):
@@ -257,11 +258,48 @@ def test_several_data_dirs_and_file_options(data_tree):
     assert resolve_data_path("secret.npy", [allowed, outside]) == (outside / "secret.npy").resolve()
     opts = resolve_file_options({"path": "sub/a.npy", "labels_path": "secret.npy", "normalize": "none"},
                                 [allowed, outside])
-    assert opts == {"path": str((allowed / "sub" / "a.npy").resolve()),
-                    "labels_path": str((outside / "secret.npy").resolve()), "normalize": "none"}
+    assert opts == {"path": DataPath("sub/a.npy", (allowed / "sub" / "a.npy").resolve()),
+                    "labels_path": DataPath("secret.npy", (outside / "secret.npy").resolve()), "normalize": "none"}
     with pytest.raises(DataError, match="outside the allowed"):
         resolve_file_options({"path": "sub/a.npy", "labels_path": "../private/secret.npy"}, [allowed])
     with pytest.raises(DataError, match="--data-dir DIR"):
         resolve_data_path("a.npy", [])
     with pytest.raises(DataError, match="non-empty"):
         resolve_data_path("", [allowed])
+
+
+def test_a_relative_path_is_looked_up_in_each_data_dir_in_order(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    np.save(second / "only_here.npy", np.zeros((4, 3), np.float32))
+    np.save(second / "both.npy", np.zeros((4, 3), np.float32))
+    np.save(first / "both.npy", np.ones((4, 3), np.float32))
+    assert resolve_data_path("only_here.npy", [first, second]) == (second / "only_here.npy").resolve()
+    assert resolve_data_path("both.npy", [first, second]) == (first / "both.npy").resolve()  # the first wins
+    with pytest.raises(DataError) as e:
+        resolve_data_path("nowhere/missing.npy", [first, second])
+    msg = str(e.value)
+    assert "nowhere/missing.npy was not found in the server's data folders" in msg
+    assert str(tmp_path) not in msg
+
+
+def test_file_loader_messages_and_record_name_the_path_as_given(tmp_path):
+    data = tmp_path / "data"
+    (data / "sub").mkdir(parents=True)
+    (data / "sub" / "broken.npy").write_bytes(b"\x93NUMPY garbage")
+    rng = np.random.default_rng(0)
+    np.save(data / "sub" / "ok.npy", rng.random((20, 3)).astype(np.float32))
+    np.save(data / "labels.npy", np.arange(20) % 2)
+    with pytest.raises(DataError) as e:
+        load_dataset("file", **resolve_file_options({"path": "sub/broken.npy"}, [data]))
+    assert str(e.value).startswith("sub/broken.npy") and str(tmp_path) not in str(e.value)
+    with pytest.raises(DataError) as e:  # a labels file that does not fit is named as given, too
+        load_dataset("file", **resolve_file_options({"path": "sub/ok.npy", "labels_path": "sub/broken.npy"}, [data]))
+    assert "sub/broken.npy" in str(e.value) and str(tmp_path) not in str(e.value)
+    ds = load_dataset("file", **resolve_file_options({"path": "sub/ok.npy", "labels_path": "labels.npy"}, [data]))
+    assert ds.source["path"] == "sub/ok.npy" and ds.source["labels_path"] == "labels.npy"
+    assert str(tmp_path) not in ds.description
+    # The record reloads through the same guard, from the same folders.
+    again = load_dataset(**resolve_file_options(ds.source, [data]))
+    assert torch.equal(again.x, ds.x) and torch.equal(again.labels, ds.labels)

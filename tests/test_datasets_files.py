@@ -9,7 +9,7 @@ import struct
 import numpy as np
 import pytest
 import torch
-from vaestudio.datasets import DataError, load_dataset
+from vaestudio.datasets import DataError, load_dataset, max_data_bytes, set_max_data_bytes
 
 
 def load(path, **opts):
@@ -302,7 +302,8 @@ def test_nan_inf_and_empty_data(tmp_path):
 
 def test_unreadable_csv_cells_and_ragged_rows(tmp_path):
     (tmp_path / "cell.csv").write_text("a,b\n1,2\n3,oops\n")
-    bad(tmp_path / "cell.csv", "line 3, column 1 ('b') holds 'oops', which is not a number", "label_column")
+    bad(tmp_path / "cell.csv", "line 3, column 1 ('b') holds 'oops', which is not a number",
+        "--data-opt label_column=", "data.label_column in run.new")  # says how to pass it, both ways
     (tmp_path / "gap.csv").write_text("1,2\n3,\n")
     bad(tmp_path / "gap.csv", "line 2, column 1 is empty")
     (tmp_path / "ragged.csv").write_text("1,2,3\n4,5\n")
@@ -349,3 +350,50 @@ def test_bad_image_folders(tmp_path):
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(sizes / "a" / "1.png")
     Image.fromarray(np.zeros((9, 8), np.uint8)).save(sizes / "b" / "1.png")
     bad(sizes, "differ in size", "a/1.png is 8x8", "b/1.png is 9x8")
+
+
+@pytest.fixture
+def data_limit():
+    """Sets the process's data size limit for one test, and puts the old one back."""
+    before = max_data_bytes()
+    yield set_max_data_bytes
+    set_max_data_bytes(before)
+
+
+def test_data_over_the_size_limit_is_refused_before_it_is_read(tmp_path, data_limit, monkeypatch, imgs):
+    assert max_data_bytes() == 2 << 30  # the default: 2 GiB
+    np.save(tmp_path / "big.npy", np.zeros((64, 64), np.float32))  # 16 KiB and a header
+    size = (tmp_path / "big.npy").stat().st_size
+    data_limit(size)
+    assert load(tmp_path / "big.npy").n == 64  # exactly at the limit is fine
+    data_limit(size - 1)
+    import vaestudio.datasets.files as files_mod
+
+    def never(*_a, **_k):
+        raise AssertionError("the file was read")
+
+    monkeypatch.setattr(files_mod, "read_npy", never)
+    msg = bad(tmp_path / "big.npy", "too large", f"({size} bytes)", f"limit of 16.1 KiB ({size - 1} bytes)", "--max-data-bytes")
+    assert str(tmp_path) in msg  # a path given as absolute is named as given
+    # A folder of images counts all of its images together, class subfolders included.
+    Image = pytest.importorskip("PIL.Image")
+    for k in range(2):
+        (tmp_path / "imgs" / f"c{k}").mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(imgs[0][i]).save(tmp_path / "imgs" / f"c{k}" / f"{i}.png")
+    total = sum(p.stat().st_size for p in (tmp_path / "imgs").rglob("*.png"))
+    data_limit(total - 1)
+    bad(tmp_path / "imgs", "too large", "its images come to", f"({total} bytes)")
+    data_limit(total)
+    assert load(tmp_path / "imgs").n == 6
+    # A labels file is checked the same way, and a gzip CSV by what it unpacks to.
+    np.save(tmp_path / "x.npy", np.zeros((6, 3), np.float32))
+    np.save(tmp_path / "y.npy", np.zeros(1000, np.int64))
+    data_limit(1000)
+    bad(tmp_path / "x.npy", "labels file", "y.npy", "too large", labels_path=str(tmp_path / "y.npy"))
+    with gzip.open(tmp_path / "t.csv.gz", "wt") as f:
+        f.write("1,2,3\n" * 2000)
+    assert (tmp_path / "t.csv.gz").stat().st_size < 1000
+    bad(tmp_path / "t.csv.gz", "unpacks to more than", "1000 bytes", "--max-data-bytes")
+    with pytest.raises(DataError, match="positive number of bytes"):
+        set_max_data_bytes(0)

@@ -5,20 +5,60 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
 
 log = logging.getLogger("vaestudio")
 
+RUNS_DIR_ENV = "VAESTUDIO_RUNS_DIR"
+COMMANDS = {  # name -> one line, shown by `vaestudio` alone and by `vaestudio --help`
+    "serve": "train live and serve the control and stream sockets (for the Godot client)",
+    "train": "train headless with a progress bar, then save the run",
+    "runs": "list the saved runs",
+    "export": "write a run's checkpoint, latents, pictures and ONNX decoder into its folder",
+    "eval": "test ELBO, recon, KL, IS-NLL and active units of a saved run",
+}
+EXAMPLES = """\
+examples:
+  vaestudio serve                                  train on digits, serve on 127.0.0.1:5555/5556
+  vaestudio serve --model beta_tcvae --latent-dim 8 --paused
+  vaestudio train --model iwae --param k=10 --steps 5000 --eval
+  vaestudio train --data-path table.csv --data-opt label_column=label
+  vaestudio runs
+  vaestudio export RUN
+  vaestudio eval RUN --iw-samples 100
+"""
+
+
+class _Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Every flag's help ends with its default, as pip and pytest show it. A flag without one (None)
+    or an on/off switch says in its own words what happens when it is left out."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or isinstance(action.default, bool):
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
+def usage() -> str:
+    """What `vaestudio` alone prints: the commands and a few examples, like `git` and `pip` do."""
+    commands = "\n".join(f"  {name:8s} {line}" for name, line in COMMANDS.items())
+    return (f"usage: vaestudio [-v] [--runs-dir DIR] <command> [options]\n\n"
+            f"VAE Studio: train VAEs live, explore them from Godot.\n\ncommands:\n{commands}\n\n{EXAMPLES}\n"
+            "'vaestudio <command> --help' lists a command's flags and their defaults.")
+
 
 def _key_values(pairs: list[str], flag: str) -> dict:
     """['k=v', ...] -> {k: v} with v parsed as JSON when it is JSON (numbers, lists, true), else text."""
+    from vaestudio.errors import UserError
+
     out = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise SystemExit(f"vaestudio: {flag} takes KEY=VALUE, got {pair!r}")
+            raise UserError(f"{flag} takes KEY=VALUE, got {pair!r}.")
         try:
             out[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -26,15 +66,31 @@ def _key_values(pairs: list[str], flag: str) -> dict:
     return out
 
 
+def _byte_size(text: str) -> int:
+    """'2147483648', '500M', '2G' -> bytes (K, M, G are powers of 1024)."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    t = text.strip().upper().removesuffix("IB").removesuffix("B")
+    scale = units.get(t[-1:], 1)
+    try:
+        n = int(float(t[:-1] if t[-1:] in units else t) * scale)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size; give bytes, or a number with K, M or G (e.g. 4G)")
+    return n
+
+
 def _session_parts(args: argparse.Namespace):
-    from vaestudio.config import TrainConfig
     from vaestudio.models import ModelSpec
+    from vaestudio.train_config import TrainConfig
 
     spec = ModelSpec(name=args.model, latent_dim=args.latent_dim, arch=args.arch, hidden=tuple(args.hidden),
                      params=_key_values(args.param, "--param"))
     data = {"name": args.dataset, **_key_values(args.data_opt, "--data-opt")}
     if args.data_path:
         data.update(name="file", path=args.data_path)
+    if data["name"] == "file":
+        data = _own_files(args, data)
     train = dict(lr=args.lr, beta=args.beta, batch_size=args.batch_size, seed=args.seed, device=args.device,
                  optimizer=args.optimizer, schedule=args.schedule, kl_warmup=args.kl_warmup,
                  warmup_steps=args.warmup_steps, free_bits=args.free_bits, grad_clip=args.grad_clip,
@@ -42,26 +98,62 @@ def _session_parts(args: argparse.Namespace):
     return spec, data, TrainConfig.from_dict(train)
 
 
+def _own_files(args: argparse.Namespace, data: dict) -> dict:
+    """The data files named on this command line are the user's own: the --data-dir fence is for
+    paths that remote clients send. Each is made absolute (so the run reloads from any folder) and
+    allowed by itself, exactly that file or folder; everything else stays behind the fence."""
+    from vaestudio.datasets import DataError
+    from vaestudio.datasets.paths import PATH_OPTIONS
+
+    data = dict(data)
+    for key in PATH_OPTIONS:
+        if isinstance(data.get(key), str) and data[key]:
+            given = os.path.expanduser(data[key])
+            if not os.path.exists(given):
+                raise DataError(f"{data[key]} does not exist.")
+            data[key] = os.path.abspath(given)
+            args.own_paths.append(Path(data[key]))
+    return data
+
+
+def _allow_run_data(args: argparse.Namespace, store, run: str) -> None:
+    """A saved run's data file, when the CLI recorded it (an absolute path), is the user's own too.
+    A relative path came from a client's run.new and is looked up in the --data-dir folders."""
+    from vaestudio.datasets import DataError
+    from vaestudio.datasets.paths import PATH_OPTIONS
+
+    data = store.config(run).get("data", {})
+    for key in PATH_OPTIONS if data.get("name") == "file" else ():
+        value = data.get(key)
+        if isinstance(value, str) and os.path.isabs(value):
+            if not os.path.exists(value):
+                raise DataError(f"run {run!r} was trained on {value}, which no longer exists; put the file back "
+                                "there to load the run with its data.")
+            args.own_paths.append(Path(value))
+
+
 def _store(args: argparse.Namespace):
     from vaestudio.runs import RunStore, default_runs_dir
 
-    root = Path(args.runs_dir) if args.runs_dir else default_runs_dir()
+    root = Path(args.runs_dir or os.environ.get(RUNS_DIR_ENV) or default_runs_dir())
     root.mkdir(parents=True, exist_ok=True)
     return RunStore(root)
 
 
 def _data_dirs(args: argparse.Namespace) -> list[Path]:
-    return [Path(d) for d in (args.data_dir or ["."])]
+    """The --data-dir folders (default: the current one), then the files this command line named."""
+    return [Path(d) for d in (args.data_dir or ["."])] + args.own_paths
 
 
 def _make_trainer(args: argparse.Namespace, store):
-    from vaestudio import session_tasks
+    from vaestudio import loading
 
     if getattr(args, "resume", None):
-        trainer = session_tasks.load_trainer(args.resume, store, _data_dirs(args))
+        _allow_run_data(args, store, args.resume)
+        trainer = loading.load_trainer(args.resume, store, _data_dirs(args))
     else:
         spec, data, config = _session_parts(args)
-        trainer = session_tasks.build_trainer(spec, data, config, store, _data_dirs(args))
+        trainer = loading.new_trainer(spec, data, config, store, _data_dirs(args))
     if args.tensorboard:
         from vaestudio.tensorboard_log import TensorBoardHook
 
@@ -69,34 +161,35 @@ def _make_trainer(args: argparse.Namespace, store):
     return trainer
 
 
-
-def _user_errors() -> tuple:
-    from vaestudio.config import ConfigError
-    from vaestudio.datasets import DataError
-    from vaestudio.runs import RunError
-
-    return (ConfigError, DataError, RunError)
-
-
 def _open_session(args: argparse.Namespace):
     """(store, trainer), or None after logging why not (bad flags, data, run or a missing package)."""
+    from vaestudio.errors import UserError
+
     try:
         store = _store(args)
         return store, _make_trainer(args, store)
-    except (*_user_errors(), RuntimeError) as exc:
+    except (UserError, RuntimeError) as exc:
         log.error("%s", exc)
         return None
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from vaestudio.auth import TOKEN_ENV, AuthError, check_bind_allowed
     from vaestudio.server import Server
 
+    # The token comes from --token or the environment and is never printed or logged.
+    token = args.token or os.environ.get(TOKEN_ENV) or None
+    try:  # before anything is loaded or written: an exposed server without a token never starts
+        check_bind_allowed([args.control, args.stream], token)
+    except AuthError as exc:
+        log.error("%s", exc)
+        return 2
     session = _open_session(args)
     if session is None:
         return 2
     store, trainer = session
     try:
-        server = Server(trainer, args.control, args.stream, store=store, data_dirs=_data_dirs(args))
+        server = Server(trainer, args.control, args.stream, store=store, data_dirs=_data_dirs(args), token=token)
     except Exception as exc:  # most often: the address is in use
         log.error("cannot listen on %s / %s: %s", args.control, args.stream, exc)
         return 2
@@ -164,32 +257,36 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    runs = _store(args).list()
+    store = _store(args)
+    runs = store.list()
     if not runs:
-        print(f"no runs in {_store(args).root}")
+        print(f"no runs in {store.root}")
+        return 0
+    row = "{:48s} {:12s} {:12s} {:>8s}  {}"
+    print(row.format("RUN", "MODEL", "DATA", "STEP", "CREATED"))
     for r in runs:
-        print(f"{r['run']:48s} {r['model']:12s} {r['data']:12s} step {r['step']:>8d}  {r['created']}")
+        print(row.format(r["run"], r["model"], r["data"], str(r["step"]), r["created"]))
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    from vaestudio import session_tasks
-    from vaestudio.export import EXPORT_ITEMS
+    from vaestudio import loading
+    from vaestudio.errors import UserError
+    from vaestudio.export import EXPORT_ITEMS, export_model_files
 
-    store = _store(args)
     items = tuple(args.items or EXPORT_ITEMS)
+    bad = [i for i in items if i not in EXPORT_ITEMS]
+    if bad:
+        log.error("unknown export item(s) %s; accepted: %s", bad, ", ".join(EXPORT_ITEMS))
+        return 2
     try:
-        bad = [i for i in items if i not in EXPORT_ITEMS]
-        if bad:
-            log.error("unknown export item(s) %s; accepted: %s", bad, ", ".join(EXPORT_ITEMS))
-            return 2
-        model, dataset = session_tasks.model_from_run(args.run, store, _data_dirs(args))
-        from vaestudio.export import export_model_files
-
+        store = _store(args)
+        _allow_run_data(args, store, args.run)
+        model, dataset = loading.model_from_run(args.run, store, _data_dirs(args))
         folder = store.folder(args.run)
         files = [f for f in ("checkpoint.safetensors", "config.json", "environment.json") if (folder / f).is_file()]
         files += export_model_files(folder, model, dataset, items)
-    except _user_errors() as exc:
+    except UserError as exc:
         log.error("%s", exc)
         return 2
     print(json.dumps({"run": args.run, "folder": str(folder), "files": files}))
@@ -197,92 +294,177 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from vaestudio import session_tasks
+    from vaestudio import loading
+    from vaestudio.errors import UserError
     from vaestudio.evaluate import evaluate
 
     try:
-        model, dataset = session_tasks.model_from_run(args.run, _store(args), _data_dirs(args))
-    except _user_errors() as exc:
+        store = _store(args)
+        _allow_run_data(args, store, args.run)
+        model, dataset = loading.model_from_run(args.run, store, _data_dirs(args))
+    except UserError as exc:
         log.error("%s", exc)
         return 2
     print(json.dumps(evaluate(model, dataset, args.split, args.iw_samples)))
     return 0
 
 
-def _add_session_flags(p: argparse.ArgumentParser) -> None:
+# ---------------------------------------------------------------- flags
+
+def _add_global_flags(p: argparse.ArgumentParser, *, on_subcommand: bool) -> None:
+    """-v and --runs-dir, accepted before the subcommand and after it. On a subcommand their default
+    is SUPPRESS, so leaving them out there keeps what was given before it."""
+    from vaestudio.runs import default_runs_dir
+
+    keep = {"default": argparse.SUPPRESS} if on_subcommand else {}
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging", **keep)
+    p.add_argument("--runs-dir", metavar="DIR", **({"default": None} | keep),
+                   help=f"folder of run folders (default: ${RUNS_DIR_ENV} when set, else {default_runs_dir()})")
+
+
+def _add_data_access_flags(p: argparse.ArgumentParser, *, serving: bool) -> None:
+    from vaestudio.datasets.paths import DEFAULT_MAX_DATA_BYTES
+
+    who = "clients may read data files from" if serving else "a run's data file may be read from"
+    p.add_argument("--data-dir", action="append", metavar="DIR",
+                   help=f"folder {who} (repeatable; a relative data path is looked up in each in turn; "
+                        "default: the current folder). Files named on this command line are always allowed.")
+    p.add_argument("--max-data-bytes", type=_byte_size, metavar="SIZE", default=f"{DEFAULT_MAX_DATA_BYTES >> 30}G",
+                   help="largest data file (or folder of images, all together) that is read; bytes, or with a K, M "
+                        "or G suffix")
+
+
+def _add_session_flags(p: argparse.ArgumentParser, *, serving: bool) -> None:
+    from vaestudio.datasets import REGISTRY, dataset_options
+    from vaestudio.models import list_models
+
+    models = list_models()
     g = p.add_argument_group("model")
-    g.add_argument("--model", default="vae", help="vae, beta_vae, cvae, beta_tcvae, factor_vae, info_vae, iwae, vamp, vq_vae")
-    g.add_argument("--latent-dim", type=int, default=2)
-    g.add_argument("--arch", default="mlp", choices=["mlp", "conv"])
-    g.add_argument("--hidden", type=int, nargs="+", default=[256, 128], help="MLP hidden layer sizes")
-    g.add_argument("--param", action="append", metavar="KEY=VALUE", help="model hyper-parameter (repeatable)")
+    g.add_argument("--model", default="vae", help=f"one of: {', '.join(m['name'] for m in models)}")
+    g.add_argument("--latent-dim", type=int, default=2, metavar="N", help="size of the latent space z")
+    g.add_argument("--arch", default="mlp", choices=["mlp", "conv"], help="encoder/decoder networks")
+    g.add_argument("--hidden", type=int, nargs="+", default=[256, 128], metavar="N", help="MLP hidden layer sizes")
+    g.add_argument("--param", action="append", metavar="KEY=VALUE",
+                   help="a model hyper-parameter (repeatable); each model's are listed below, under "
+                        "'model parameters'")
     g = p.add_argument_group("data")
-    g.add_argument("--dataset", default="digits", help="digits, shapes, moons, circles, swiss_roll, file")
-    g.add_argument("--data-path", help="a data file or folder (implies --dataset file)")
-    g.add_argument("--data-opt", action="append", metavar="KEY=VALUE", help="data set option (repeatable)")
-    g.add_argument("--data-dir", action="append", help="folder clients may read data from (repeatable; default .)")
+    g.add_argument("--dataset", default="digits", help=f"one of: {', '.join(REGISTRY)}")
+    g.add_argument("--data-path", metavar="PATH",
+                   help="your own data file or folder of images (implies --dataset file); see 'data options' below")
+    g.add_argument("--data-opt", action="append", metavar="KEY=VALUE",
+                   help="a data set option (repeatable), e.g. label_column=NAME (CSV), normalize=minmax, "
+                        "binarize=0.5, test_fraction=0.1, resize=28; all are listed below, under 'data options'")
+    _add_data_access_flags(g, serving=serving)
     g = p.add_argument_group("training")
-    g.add_argument("--lr", type=float, default=1e-3)
-    g.add_argument("--beta", type=float, default=1.0)
-    g.add_argument("--batch-size", type=int, default=128)
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--optimizer", default="adam", choices=["adam", "adamw", "sgd"])
-    g.add_argument("--schedule", default="constant", choices=["constant", "cosine", "step"])
-    g.add_argument("--kl-warmup", default="none", choices=["none", "linear", "cyclic"])
-    g.add_argument("--warmup-steps", type=int, default=2000)
-    g.add_argument("--free-bits", type=float, default=0.0)
-    g.add_argument("--grad-clip", type=float, default=0.0)
-    g.add_argument("--checkpoint-every", type=int, default=0, help="steps between automatic checkpoints")
-    g.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"])
-    g.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
+    g.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    g.add_argument("--beta", type=float, default=1.0, help="weight of the KL term; 1 is the plain ELBO")
+    g.add_argument("--batch-size", type=int, default=128, metavar="N", help="rows per training step")
+    g.add_argument("--seed", type=int, default=0, help="seed of the weights and batch order: same seed, same run")
+    g.add_argument("--optimizer", default="adam", choices=["adam", "adamw", "sgd"], help="optimiser")
+    g.add_argument("--schedule", default="constant", choices=["constant", "cosine", "step"],
+                   help="learning-rate schedule")
+    g.add_argument("--kl-warmup", default="none", choices=["none", "linear", "cyclic"],
+                   help="ramp of the KL weight from 0 to --beta")
+    g.add_argument("--warmup-steps", type=int, default=2000, metavar="N",
+                   help="length of the linear KL ramp, or of one cycle")
+    g.add_argument("--free-bits", type=float, default=0.0, metavar="NATS",
+                   help="KL per latent dimension below which it is not penalised; 0 = off")
+    g.add_argument("--grad-clip", type=float, default=0.0, metavar="NORM", help="largest gradient norm; 0 = off")
+    g.add_argument("--checkpoint-every", type=int, default=0, metavar="STEPS",
+                   help="steps between automatic checkpoints; 0 = never")
+    g.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"], help="where to train")
+    g.add_argument("--threads", type=int, default=1, metavar="N", help="torch intra-op threads")
     g.add_argument("--resume", metavar="RUN", help="continue a saved run instead of starting a new one")
     g.add_argument("--tensorboard", action="store_true", help="also log metrics for TensorBoard, in <run>/tensorboard")
 
+    file_options = {k: v for k, v in dataset_options("file").items() if k != "path"}
+    p.epilog = ("model parameters (--param KEY=VALUE, defaults shown):\n"
+                + "".join(_listed(m["name"], m["params"]) for m in models)
+                + "\ndata options (--data-opt KEY=VALUE, defaults shown; values are read as JSON when they are):\n"
+                + "".join(_listed(name, dataset_options(name)) for name in REGISTRY if name != "file")
+                + _listed("file", file_options, first="path=PATH (or --data-path)")
+                + "\n" + EXAMPLES)
+
+
+def _listed(name: str, options: dict, first: str = "") -> str:
+    """'  name         k=v, k=v' wrapped under its column, values written as one types them."""
+    import textwrap
+
+    def typed(v) -> str:
+        return v if isinstance(v, str) else json.dumps(v)
+
+    words = ([first] if first else []) + [f"{k}={typed(v)}" for k, v in options.items()]
+    return textwrap.fill(", ".join(words) or "(none)", width=100, initial_indent=f"  {name:12s} ",
+                         subsequent_indent=" " * 15) + "\n"
+
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="vaestudio", description="VAE Studio: train VAEs live, explore them from Godot.")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    p.add_argument("--runs-dir", default=None, help="folder of run folders (default: a per-user data folder)")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = argparse.ArgumentParser(prog="vaestudio", description="VAE Studio: train VAEs live, explore them from Godot.",
+                                formatter_class=_Help, epilog=EXAMPLES)
+    _add_global_flags(p, on_subcommand=False)
+    sub = p.add_subparsers(dest="command", metavar="<command>")
 
-    s = sub.add_parser("serve", help="train live and serve the control and stream sockets")
-    s.add_argument("--control", default="tcp://127.0.0.1:5555", help="ROUTER endpoint for requests")
-    s.add_argument("--stream", default="tcp://127.0.0.1:5556", help="PUB endpoint for streams")
+    def command(name: str, func) -> argparse.ArgumentParser:
+        s = sub.add_parser(name, help=COMMANDS[name], description=COMMANDS[name], formatter_class=_Help)
+        _add_global_flags(s, on_subcommand=True)
+        s.set_defaults(func=func)
+        return s
+
+    s = command("serve", _serve)
+    s.add_argument("--control", default="tcp://127.0.0.1:5555", metavar="ENDPOINT",
+                   help="ROUTER endpoint for requests (ZeroMQ: tcp://HOST:PORT)")
+    s.add_argument("--stream", default="tcp://127.0.0.1:5556", metavar="ENDPOINT",
+                   help="PUB endpoint for the metric, latent, status and log streams")
+    s.add_argument("--token", help="shared secret clients must present (ZMTP PLAIN); required when --control or "
+                                   "--stream is reachable from other machines (default: $VAESTUDIO_TOKEN; prefer "
+                                   "the variable, a flag shows in the process list). Never printed.")
     s.add_argument("--paused", action="store_true", help="start paused instead of training at once")
-    _add_session_flags(s)
-    s.set_defaults(func=_serve)
+    _add_session_flags(s, serving=True)
 
-    t = sub.add_parser("train", help="train headless with a progress bar, then save")
-    t.add_argument("--steps", type=int, default=2000)
+    t = command("train", _train)
+    t.add_argument("--steps", type=int, default=2000, metavar="N", help="training steps to run, then save")
     t.add_argument("--eval", action="store_true", help="print the test-split evaluation at the end")
-    t.add_argument("--iw-samples", type=int, default=0, help="with --eval: importance samples for the NLL")
+    t.add_argument("--iw-samples", type=int, default=0, metavar="K",
+                   help="with --eval: importance samples for the NLL; 0 = skip the NLL")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    _add_session_flags(t)
-    t.set_defaults(func=_train)
+    _add_session_flags(t, serving=False)
 
-    r = sub.add_parser("runs", help="list the saved runs")
-    r.set_defaults(func=_runs)
+    command("runs", _runs)
 
-    e = sub.add_parser("export", help="write a run's checkpoint, latents, pictures and ONNX decoder")
-    e.add_argument("run")
-    e.add_argument("--items", nargs="+", help="subset of: checkpoint config metrics latents samples reconstructions latent_map onnx")
-    e.add_argument("--data-dir", action="append", help="folder the run's data file may be read from")
-    e.set_defaults(func=_export)
+    from vaestudio.export import EXPORT_ITEMS
 
-    v = sub.add_parser("eval", help="test ELBO, recon, KL, IS-NLL and active units of a saved run")
-    v.add_argument("run")
-    v.add_argument("--split", default="test", choices=["train", "test"])
-    v.add_argument("--iw-samples", type=int, default=100)
-    v.add_argument("--data-dir", action="append", help="folder the run's data file may be read from")
-    v.set_defaults(func=_eval)
+    e = command("export", _export)
+    e.add_argument("run", help="the run's name, as `vaestudio runs` lists it")
+    e.add_argument("--items", nargs="+", metavar="ITEM", help=f"a subset of: {' '.join(EXPORT_ITEMS)} (default: all)")
+    _add_data_access_flags(e, serving=False)
+
+    v = command("eval", _eval)
+    v.add_argument("run", help="the run's name, as `vaestudio runs` lists it")
+    v.add_argument("--split", default="test", choices=["train", "test"], help="which rows to evaluate")
+    v.add_argument("--iw-samples", type=int, default=100, metavar="K",
+                   help="importance samples for the NLL; 0 = skip the NLL")
+    _add_data_access_flags(v, serving=False)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    # -- --runs-dir may come before or after the subcommand
-    args = build_parser().parse_args(_hoist_global(argv if argv is not None else sys.argv[1:]))
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        # Like `git` alone: the commands and examples on stdout, exit status 1 (nothing was done;
+        # a script that forgot its subcommand should notice). `vaestudio --help` exits 0.
+        print(usage())
+        return 1
+    args = build_parser().parse_args(argv)
+    if args.command is None:  # flags but no command, e.g. `vaestudio -v`
+        print(usage())
+        return 1
+    args.own_paths = []  # data files named on this command line (see _own_files)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if getattr(args, "max_data_bytes", None):
+        from vaestudio.datasets.paths import set_max_data_bytes
+
+        set_max_data_bytes(args.max_data_bytes)
     import torch
 
     # One intra-op thread by default: the studio's models are small, where OpenMP's extra threads
@@ -290,20 +472,3 @@ def main(argv: list[str] | None = None) -> int:
     # the server loop, inference and the Godot client.
     torch.set_num_threads(getattr(args, "threads", 1))
     return args.func(args)
-
-
-def _hoist_global(argv: list[str]) -> list[str]:
-    """Moves `--runs-dir X` / `--runs-dir=X` in front of the subcommand, so either order works."""
-    out, front, i = [], [], 0
-    while i < len(argv):
-        a = argv[i]
-        if a == "--runs-dir" and i + 1 < len(argv):
-            front += argv[i : i + 2]
-            i += 2
-            continue
-        if a.startswith("--runs-dir="):
-            front.append(a)
-        else:
-            out.append(a)
-        i += 1
-    return front + out

@@ -7,8 +7,10 @@ Shape inference, when `image_shape` is not given: (N, h, w) is grey images; (N, 
 {1, 3, 4} is images (alpha dropped), and (N, c, h, w) with c in {1, 3} is transposed to that; (N, D)
 with D = s*s and 8 <= s <= 64 is s x s grey images; anything else 2-D or 1-D is plain vectors.
 Image sides must be 8..64 pixels: larger images are refused with a hint, or resampled when the
-`resize` option asks for it. Paths are read as given: the server first checks them with
-`resolve_data_path` so that only files under its --data-dir folders are ever opened.
+`resize` option asks for it. Paths are read as given, or, when the server has checked them with
+`resolve_file_options` (only files under its --data-dir folders are ever opened), as a `DataPath`:
+opened at its real path, named as the client gave it. A file (a folder: its images together) larger
+than the process's --max-data-bytes is refused before it is read.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from vaestudio.datasets.idx import read_idx
 from vaestudio.datasets.images import IMAGE_EXTENSIONS, read_image_folder
 from vaestudio.datasets.labels import read_labels_file, to_label_ids
 from vaestudio.datasets.options import as_choice, as_float, as_int, as_size
+from vaestudio.datasets.paths import DataPath, check_data_size
 from vaestudio.datasets.tables import read_csv
 from vaestudio.datasets.transforms import NORMALIZE_MODES, convert_channels, normalize_values, resize_images
 
@@ -91,6 +94,13 @@ def _as_images(x: np.ndarray, shown: str, image_shape: list[int] | None) -> tupl
                     "or give image_shape explicitly.")
 
 
+def _where(path: str | DataPath) -> tuple[str, Path]:
+    """(the name shown in messages and recorded, the path opened)."""
+    if isinstance(path, DataPath):
+        return path.given, path.real
+    return str(path), Path(path)
+
+
 def load_file(*, path: str, labels_path: str | None = None, normalize: str = "auto", binarize: float | None = None,
               test_fraction: float = 0.1, seed: int = 0, channels: int | None = None,
               resize: int | list[int] | None = None, image_shape: list[int] | None = None,
@@ -113,9 +123,9 @@ def load_file(*, path: str, labels_path: str | None = None, normalize: str = "au
         the delimiter, or None to pick the most frequent of , ; and tab on the first line.
     """
     # --- options: checked before any file is opened
-    if not isinstance(path, (str, Path)) or not str(path):
+    if not isinstance(path, (str, Path, DataPath)) or not str(path):
         raise DataError(f"option 'path' must name a file or folder, not {path!r}.")
-    if labels_path is not None and (not isinstance(labels_path, (str, Path)) or not str(labels_path)):
+    if labels_path is not None and (not isinstance(labels_path, (str, Path, DataPath)) or not str(labels_path)):
         raise DataError(f"option 'labels_path' must name a file, not {labels_path!r}.")
     mode = as_choice("normalize", normalize, NORMALIZE_MODES)
     if binarize is not None:
@@ -136,12 +146,20 @@ def load_file(*, path: str, labels_path: str | None = None, normalize: str = "au
     if delimiter is not None and delimiter not in (",", ";", "\t", " ", "|"):
         raise DataError(f"option 'delimiter' must be one of ',', ';', '\\t', ' ', '|', not {delimiter!r}.")
 
-    shown, p = str(path), Path(path)
+    shown, p = _where(path)
     kind = file_kind(p, shown)
     csv_opts = {"label_column": label_column, "header": header, "delimiter": delimiter}
     if kind != "csv" and (label_column is not None or header != "auto" or delimiter is not None):
         raise DataError(f"options label_column, header and delimiter apply to CSV files only, and {shown} is "
                         f"{'a folder' if kind == 'folder' else 'a ' + kind + ' file'}.")
+    check_data_size(p, shown, IMAGE_EXTENSIONS)
+    labels_name, shown_labels, lp = None, None, None
+    if labels_path is not None:
+        labels_name, lp = _where(labels_path)
+        shown_labels = f"labels file {labels_name} (for {shown})"
+        if not lp.is_file():
+            raise DataError(f"{shown_labels} does not exist.")
+        check_data_size(lp, shown_labels, IMAGE_EXTENSIONS)
 
     # --- read: x (N, ...) numeric, raw labels or None
     labels, class_names = None, None
@@ -158,13 +176,9 @@ def load_file(*, path: str, labels_path: str | None = None, normalize: str = "au
             x, labels = read_csv(p, shown, **csv_opts)
     except OSError as e:  # permissions, a file vanishing mid-read: still a sentence, never a traceback
         raise DataError(f"{shown} cannot be read ({e.strerror or e}).") from None
-    shown_labels = shown
-    if labels_path is not None:
-        lp, shown_labels = Path(labels_path), f"labels file {labels_path} (for {shown})"
-        if not lp.is_file():
-            raise DataError(f"{shown_labels} does not exist.")
+    if lp is not None:
         if labels is not None:
-            log.info("%s: labels from %s replace the labels stored in the data file", shown, labels_path)
+            log.info("%s: labels from %s replace the labels stored in the data file", shown, labels_name)
         try:
             labels, class_names = read_labels_file(lp, shown_labels), None
         except OSError as e:
@@ -178,7 +192,7 @@ def load_file(*, path: str, labels_path: str | None = None, normalize: str = "au
     if n < 2:
         raise DataError(f"{shown} has only 1 row, too few: at least 2 are needed, one to train on and one to test.")
     if labels is not None:
-        ids, names = to_label_ids(labels, n, shown_labels)
+        ids, names = to_label_ids(labels, n, shown_labels or shown)
         labels, class_names = ids, class_names or names
     x = x.astype(np.float32, copy=False)
     bad = ~np.isfinite(x.reshape(n, -1)).all(1)
@@ -223,12 +237,12 @@ def load_file(*, path: str, labels_path: str | None = None, normalize: str = "au
     if likelihood == "auto":
         likelihood = "bernoulli" if in_unit else "gaussian"
 
-    source = {"name": "file", "path": shown, "labels_path": None if labels_path is None else str(labels_path),
+    source = {"name": "file", "path": shown, "labels_path": labels_name,
               "normalize": normalize, "binarize": binarize, "test_fraction": test_fraction, "seed": seed,
               "channels": channels, "resize": None if size is None else list(size),
               "image_shape": None if image_shape is None else list(image_shape),
               "likelihood": likelihood, **csv_opts}
-    description = (f"{p.name}: {n} rows of {list(shape) or [x.shape[1]]}, normalize={used}, "
+    description = (f"{Path(shown).name}: {n} rows of {list(shape) or [x.shape[1]]}, normalize={used}, "
                    f"{likelihood} likelihood" + (f", {len(class_names or []) or int(labels.max()) + 1} classes"
                                                  if labels is not None else ""))
     log.info("loaded %s", description)

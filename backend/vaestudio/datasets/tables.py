@@ -1,6 +1,8 @@
 """CSV / TSV tables: numeric data columns, an optional label column, an optional header row.
 
-Errors point at the file's own line numbers (as an editor shows them), not at array rows.
+Errors point at the file's own line numbers (as an editor shows them), not at array rows, and say
+how to pass an option both ways a user can: `--data-opt KEY=VALUE` on the command line, `data.KEY`
+in a run.new request.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from vaestudio.datasets.base import DataError
+from vaestudio.datasets.paths import max_data_bytes
 
 DELIMITERS = (",", ";", "\t")
+LABEL_COLUMN_HOW = ("pass it as --data-opt label_column=NAME_OR_INDEX on the command line, or as data.label_column "
+                    "in run.new")
 
 
 def _is_number(cell: str) -> bool:
@@ -36,7 +41,14 @@ def read_csv(path: Path, shown: str, *, label_column: int | str | None, header: 
     row with a non-numeric data cell is a header). `label_column`: index (negative from the end) or,
     with a header, a column name."""
     try:
-        raw = gzip.open(path, "rb").read() if path.name.lower().endswith(".gz") else path.read_bytes()
+        if path.name.lower().endswith(".gz"):
+            with gzip.open(path, "rb") as f:
+                raw = f.read(max_data_bytes() + 1)  # the limit holds for what the file unpacks to, too
+            if len(raw) > max_data_bytes():
+                raise DataError(f"{shown} unpacks to more than the data size limit of {max_data_bytes()} bytes; "
+                                "to raise it, start vaestudio with --max-data-bytes SIZE (bytes, or e.g. 4G).")
+        else:
+            raw = path.read_bytes()
         text = raw.decode("utf-8-sig")  # tolerate the byte-order mark spreadsheets write
     except (OSError, EOFError) as e:
         raise DataError(f"{shown} cannot be read ({e}).") from None
@@ -59,7 +71,7 @@ def read_csv(path: Path, shown: str, *, label_column: int | str | None, header: 
     width = len(rows[0])
     if isinstance(label_column, str) and header is False:
         raise DataError(f"{shown}: label_column {label_column!r} is a column name, which needs a header row; "
-                        "give the column's index instead, or header=true.")
+                        "give the column's index instead (--data-opt label_column=INDEX), or header=true.")
     names = rows[0]
     label_idx = None
     if isinstance(label_column, int):
@@ -97,8 +109,9 @@ def read_csv(path: Path, shown: str, *, label_column: int | str | None, header: 
                 if not _is_number(c):
                     col = f"column {data_cols[j]}" + (f" ({names[data_cols[j]]!r})" if header else "")
                     what = "is empty" if c == "" else f"holds {str(c)!r}, which is not a number"
-                    raise DataError(f"{shown}: line {line_nums[i]}, {col} {what}; data columns must be numeric "
-                                    "(name a text column as the labels with label_column).") from None
+                    raise DataError(f"{shown}: line {line_nums[i]}, {col} {what}; data columns must be numeric. "
+                                    f"If it is the labels column, name it with the option label_column: "
+                                    f"{LABEL_COLUMN_HOW}.") from None
         raise
     bad = ~np.isfinite(x)
     if bad.any():
