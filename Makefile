@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` serves, `make test` tests. Each sets itself up.
-.PHONY: run test venv bench bench-models
+.PHONY: run test venv bench bench-models screenshots
 
 venv:
 	@scripts/setup_venv.sh
@@ -16,3 +16,8 @@ bench: venv
 
 bench-models: venv
 	.venv/bin/python bench/bench_models.py
+
+# Every view of the Studio, rendered against a live backend under Xvfb, into docs/screenshots/
+# (and the main view into docs/screenshot.png for the README).
+screenshots: venv
+	.venv/bin/python godot_client/tests/render_screenshots.py docs/screenshots

@@ -1,10 +1,11 @@
 """Picture test: the main scene under Xvfb (compatibility renderer) against a live backend.
 
-The scene's `--screenshot=PATH` mode waits for latent frames and one decoded image, saves the
-frame as PNG and writes PATH.json with what was on screen (points drawn, decoded images, and the
+The Studio runs inside the test driver scene (godot_client/tests/drivers/studio_driver.tscn),
+whose `--screenshot=PATH` mode waits for latent frames and one decoded image, saves the frame as
+PNG and writes PATH.json with what was on screen (points drawn, decoded images, and the
 on-screen rectangles of the latent plane and the decoded image). The test checks the report and
 then the picture itself: the plane holds many points in several label colours and the decoded
-image is a real image, not a flat patch.
+image is a real image, not a flat patch. The shipped UI scripts hold no test code.
 """
 
 from __future__ import annotations
@@ -14,18 +15,27 @@ import os
 import shutil
 import struct
 import subprocess
+import threading
 import zlib
 from pathlib import Path
 
 import pytest
+import zmq
 
 import godot_runner
-from conftest import free_port
+from support.backends import free_port
+from vaestudio.datasets import load_dataset
+from vaestudio.models import ModelSpec
+from vaestudio.runs import RunStore
+from vaestudio.server import Server
+from vaestudio.train_config import TrainConfig
+from vaestudio.trainer import Trainer
 
 pytestmark = pytest.mark.godot
 
 SCENE_TIMEOUT_S = 60  # the scene's own limit; the process gets more
 PROCESS_TIMEOUT_S = 150
+DRIVER_SCENE = "res://tests/drivers/studio_driver.tscn"
 
 
 # --- a small PNG reader (8-bit RGB/RGBA, no interlace: what Godot's save_png writes) ----------
@@ -124,6 +134,7 @@ def hue_bucket(r: int, g: int, b: int) -> int:
 
 
 def run_main_scene(*user_args: str) -> subprocess.CompletedProcess[str]:
+    """Runs main.tscn inside the test driver scene, which reads the driver arguments."""
     godot_runner.ensure_imported()
     if os.environ.get("GODOT") and not shutil.which("xvfb-run"):
         pytest.skip("$GODOT is set but xvfb-run is missing; the picture test needs a virtual screen")
@@ -134,6 +145,7 @@ def run_main_scene(*user_args: str) -> subprocess.CompletedProcess[str]:
         "opengl3",
         "--path",
         str(godot_runner.PROJECT),
+        DRIVER_SCENE,
         "--",
         *user_args,
     ]
@@ -142,7 +154,8 @@ def run_main_scene(*user_args: str) -> subprocess.CompletedProcess[str]:
 
 def script_problems(output: str) -> list[str]:
     """Lines where Godot reported a script error or a GDScript warning."""
-    keys = ("SCRIPT ERROR", "Parse Error", "GDScript::", "res://ui/", "res://main")
+    keys = ("SCRIPT ERROR", "Parse Error", "GDScript::", "res://ui/", "res://main",
+            "res://tests/")
     return [line for line in output.splitlines() if any(k in line for k in keys)]
 
 
@@ -203,3 +216,62 @@ def test_main_scene_waits_for_an_absent_backend(tmp_path):
     assert report["timed_out"] and not report["connected"] and report["points_drawn"] == 0
     width, height, rows = read_png(shot)
     assert (width, height) == (1280, 720)
+
+
+TOKEN = "studio-token-7"
+
+
+@pytest.fixture
+def secured(tmp_path):
+    """An in-process server that trains and wants TOKEN (ZMTP PLAIN), on random loopback ports."""
+    store = RunStore(tmp_path / "runs")
+    trainer = Trainer(load_dataset("digits"), ModelSpec(name="vae", latent_dim=2), TrainConfig(), store=store)
+    server = Server(trainer, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*", store=store, context=zmq.Context(),
+                    token=TOKEN)
+    trainer.start_thread()
+    trainer.start()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.stop()
+    thread.join(10)
+    server.ctx.term()
+
+
+def test_connect_dialog_reconnects_elsewhere_with_a_token(secured, tmp_path):
+    # The Studio starts where nothing listens; Connect in the dialog moves it to the backend.
+    shot = tmp_path / "reconnected.png"
+    proc = run_main_scene(
+        f"--control=tcp://127.0.0.1:{free_port()}",
+        f"--stream=tcp://127.0.0.1:{free_port()}",
+        f"--connect-to={secured.control_endpoint},{secured.stream_endpoint},{TOKEN}",
+        f"--screenshot={shot}",
+        "--screenshot-frames=3",
+        f"--screenshot-timeout={SCENE_TIMEOUT_S}",
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"scene exited with {proc.returncode}:\n{output[-4000:]}"
+    assert not script_problems(output), "\n".join(script_problems(output))
+    report = json.loads(shot.with_suffix(".json").read_text())
+    assert report["connected"] and not report["refused"], report
+    assert (report["control"], report["stream"]) == (secured.control_endpoint, secured.stream_endpoint)
+    assert report["latent_frames"] >= 3 and report["decoded_images"] >= 1, report
+    assert TOKEN not in output, "the token must never be printed"
+
+
+def test_a_refused_token_is_named_on_the_overlay(secured, tmp_path):
+    shot = tmp_path / "refused.png"
+    proc = run_main_scene(
+        f"--control={secured.control_endpoint}",
+        f"--stream={secured.stream_endpoint}",
+        "--token=not-the-token",
+        f"--screenshot={shot}",
+        "--screenshot-timeout=4",
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 3, f"expected the timed-out exit code 3:\n{output[-4000:]}"
+    assert not script_problems(output), "\n".join(script_problems(output))
+    report = json.loads(shot.with_suffix(".json").read_text())
+    assert not report["connected"] and report["refused"], report
+    assert report["connection_problem"].startswith("Refused:"), report["connection_problem"]
+    assert "token" in report["connection_problem"], report["connection_problem"]

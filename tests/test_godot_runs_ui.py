@@ -1,11 +1,11 @@
 """The Studio's Runs panel and conditional decoding, in real Godot against a live backend.
 
-The main scene's user arguments drive the panel through the same code as its buttons:
-`--auto-new-run=MODEL` selects MODEL in the model list (filled from `model.list`) and presses
-New run; `--auto-actions=eval,save,export,load` then presses those buttons in turn; the
-inspector's `--auto-label=N` picks class N in the selector a conditional model shows. The
-screenshot mode waits for the new run's own latent frames and a decode of it, and writes what the
-panel did into its JSON report.
+The test driver scene (godot_client/tests/drivers/) drives the panel through its public methods
+and signals, the same code as its buttons: `--auto-new-run=MODEL` selects MODEL in the model list
+(filled from `model.list`) and presses New run; `--auto-actions=eval,save,export,load` then
+presses those buttons in turn; `--auto-label=N` picks class N in the selector the inspector shows
+for a conditional model. The screenshot mode waits for the new run's own latent frames and a
+decode of it, and writes what the panel holds and did into its JSON report.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from conftest import start_backend_process, stop_backend_process
+from support.backends import start_backend_process, stop_backend_process
 from test_godot_picture import read_png, run_main_scene, script_problems
 
 pytestmark = pytest.mark.godot

@@ -7,8 +7,6 @@ extends PanelContainer
 const MAX_DIMS_SHOWN: int = 8
 
 var _texture: ImageTexture
-## `--auto-label=N` (tests, screenshots): the class chosen as soon as the model is conditional.
-var _auto_label: int = -1
 
 @onready var _image_rect: TextureRect = $Columns/ImageFrame/Image
 @onready var _placeholder: Label = $Columns/ImageFrame/Placeholder
@@ -25,8 +23,6 @@ func _ready() -> void:
 	StudioSession.decode_finished.connect(_on_decode_finished)
 	StudioSession.status_received.connect(_on_status_received)
 	_class_spin.value_changed.connect(_on_class_changed)
-	var auto: String = str(StudioSession.options.get("auto-label", ""))
-	_auto_label = auto.to_int() if auto.is_valid_int() else -1
 	_z_label.text = "z = —"
 	_detail.text = "Press or drag the left button on the latent plane to decode that point."
 	_on_status_received(StudioSession.status)
@@ -50,10 +46,6 @@ func _on_status_received(_status: Dictionary) -> void:
 	var classes: int = StudioSession.num_classes()
 	_class_spin.max_value = classes - 1
 	_class_hint.text = "of 0–%d" % (classes - 1)
-	if _auto_label >= 0:
-		var label: int = mini(_auto_label, classes - 1)
-		_auto_label = -1
-		select_class(label)
 	_class_swatch.color = StudioPalette.label_color(roundi(_class_spin.value))
 
 

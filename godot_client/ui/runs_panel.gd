@@ -2,13 +2,13 @@ class_name RunsPanel
 extends PanelContainer
 ## Runs: pick a model, a data set, the latent width and the architecture and start a new run
 ## (`run.new`); save, load, export and evaluate the live one. One request at a time: the buttons
-## wait while it is pending, and the server's error sentence is shown in red.
-##
-## For tests and screenshots, `-- --auto-new-run=MODEL` presses New run with MODEL selected as
-## soon as the lists have arrived, then `--auto-actions=eval,save,export` presses those buttons
-## in turn, each after the previous reply (`load` lists the runs and loads the one saved last,
-## else the newest). `--auto-data=NAME` and `--auto-data-path=PATH` pick the data set (and a
-## `file` path) first.
+## wait while it is pending, and the server's error sentence is shown in red. What it holds
+## (the lists, the last results, the sentence shown) is in its public fields.
+
+## The model and data set lists arrived: the form can be filled and New run pressed.
+signal lists_received
+## A request of this panel has its reply; when `ok` is false [member error] says why.
+signal request_finished(op: String, ok: bool)
 
 ## Importance samples for the IS estimate of the test NLL (Burda et al.'s k).
 const IW_SAMPLES: int = 50
@@ -23,21 +23,26 @@ const BUSY_TEXT: Dictionary = {
 	"eval": "Evaluating on the test split (k = %d)…" % IW_SAMPLES,
 }
 
-var _models: Array[Dictionary] = []
-var _datasets: Array[Dictionary] = []
-var _runs: Array[Dictionary] = []
-var _busy_op: String = ""
+## What `model.list` and `data.list` offered.
+var models: Array[Dictionary] = []
+var datasets: Array[Dictionary] = []
+## The saved runs of the last `run.list`, newest first.
+var saved_runs: Array[Dictionary] = []
+## op -> result map of each op's last success.
+var results: Dictionary = {}
+## The last failure as shown ("" once a new request goes out).
+var error: String = ""
+## The sentence under the buttons, and the block above it (evaluation, exported files).
+var message: String = ""
+var result_text: String = ""
+## The op waiting for its reply ("" when idle).
+var busy_op: String = ""
+
 var _busy_since_ms: int = 0
 var _lists_asked: bool = false
 var _lists_pending: int = 0
-## What the panel has done, for the screenshot report: op -> result map of the last success.
-var _results: Dictionary = {}
-var _error: String = ""
-var _auto_model: String = ""
-var _auto_actions: PackedStringArray = []
-var _auto_started: bool = false
-var _auto_finished: bool = false
-var _auto_load: bool = false
+## Whether the message is only a hint (replaced once the lists arrive).
+var _hint_shown: bool = false
 
 @onready var _model_option: OptionButton = $Rows/Grid/ModelOption
 @onready var _data_option: OptionButton = $Rows/Grid/DataRow/DataOption
@@ -58,11 +63,6 @@ var _auto_load: bool = false
 
 
 func _ready() -> void:
-	_auto_model = str(StudioSession.options.get("auto-new-run", ""))
-	var actions: String = str(StudioSession.options.get("auto-actions", ""))
-	if not _auto_model.is_empty():
-		_auto_actions = actions.split(",", false)
-	_auto_finished = _auto_model.is_empty()
 	_model_option.item_selected.connect(_on_model_selected)
 	_data_option.item_selected.connect(_on_data_selected)
 	_new_button.pressed.connect(new_run)
@@ -80,37 +80,38 @@ func _ready() -> void:
 
 
 func _process(_delta: float) -> void:
-	if _busy_op.is_empty():
+	if busy_op.is_empty():
 		set_process(false)
 		return
 	var seconds: int = (Time.get_ticks_msec() - _busy_since_ms) / 1000
-	var text: String = BUSY_TEXT.get(_busy_op, "Waiting for %s…" % _busy_op)
+	var text: String = BUSY_TEXT.get(busy_op, "Waiting for %s…" % busy_op)
 	_show(text if seconds < 1 else "%s %d s" % [text, seconds], StudioPalette.ACCENT)
 
 
-## True once the `--auto-new-run` sequence has run to its end (or failed), and always without it.
-func auto_finished() -> bool:
-	return _auto_finished
+## Selects the model called `model_name` in the form, as the list does; false when not listed.
+func select_model(model_name: String) -> bool:
+	var index: int = _index_of(models, model_name)
+	if index >= 0:
+		_model_option.select(index)
+		_on_model_selected(index)
+	return index >= 0
 
 
-## What the panel did, for the screenshot report.
-func report() -> Dictionary:
-	return {
-		"models": _models.map(func(m: Dictionary) -> String: return str(m.get("name", ""))),
-		"datasets": _datasets.map(func(d: Dictionary) -> String: return str(d.get("name", ""))),
-		"results": _results,
-		"error": _error,
-		"message": _message.text,
-		"result_text": _result.text,
-		"busy": _busy_op,
-		"auto_finished": _auto_finished,
-	}
+## Selects the data set called `data_name` (and, for `file`, the path on the server).
+func select_data(data_name: String, path: String = "") -> bool:
+	var index: int = _index_of(datasets, data_name)
+	if index >= 0:
+		_data_option.select(index)
+		_on_data_selected(index)
+		if not path.is_empty():
+			_path_edit.text = path
+	return index >= 0
 
 
 ## Starts a run with what the form holds (the New run button).
 func new_run() -> void:
-	var model: Dictionary = _selected(_model_option, _models)
-	var data: Dictionary = _selected(_data_option, _datasets)
+	var model: Dictionary = _selected(_model_option, models)
+	var data: Dictionary = _selected(_data_option, datasets)
 	if model.is_empty() or data.is_empty():
 		_fail("run.new", "Pick a model and a data set first (the backend has not listed them).")
 		return
@@ -151,35 +152,39 @@ func evaluate() -> void:
 	_request("eval", {"split": "test", "iw_samples": IW_SAMPLES}, _on_eval_reply)
 
 
+## Loads the saved run called `run` (what the Load dialog does with the run picked in it).
+func load_run(run: String) -> void:
+	_load_dialog.hide()
+	_request("run.load", {"run": run}, _on_load_reply)
+
+
 func _request(op: String, args: Dictionary, on_ok: Callable) -> void:
-	if not _busy_op.is_empty():
+	if not busy_op.is_empty():
 		return
-	_busy_op = op
+	busy_op = op
 	_busy_since_ms = Time.get_ticks_msec()
-	_error = ""
+	error = ""
 	_update_enabled()
 	set_process(true)
 	_process(0.0)
-	StudioSession.send(op, args, _on_reply.bind(op, on_ok))
+	StudioSession.send(op, args, _on_reply.bind(on_ok))
 
 
-func _on_reply(reply: Dictionary, op: String, on_ok: Callable) -> void:
-	_busy_op = ""
+func _on_reply(request: VaeStudioRequest, on_ok: Callable) -> void:
+	busy_op = ""
 	_update_enabled()
-	var result: Variant = reply.get("result")
-	if reply.get("ok", false) and result is Dictionary:
-		_results[op] = result
-		on_ok.call(result)
+	if request.is_ok():
+		results[request.op] = request.result()
+		on_ok.call(request.result())
 	else:
-		_fail(op, StudioSession.describe_failure(op, reply))
-		_auto_finished = true
+		_fail(request.op, StudioSession.describe_failure(request))
+	request_finished.emit(request.op, request.is_ok())
 
 
 func _on_new_run_reply(result: Dictionary) -> void:
-	_result.text = ""
+	_show_result("", "")
 	_show("Run %s is live." % str(result.get("run", "?")), StudioPalette.OK)
 	StudioSession.refresh_status()
-	_next_auto_action()
 
 
 func _on_save_reply(result: Dictionary) -> void:
@@ -187,46 +192,33 @@ func _on_save_reply(result: Dictionary) -> void:
 		"Saved %s at step %s." % [str(result.get("run", "?")), str(result.get("step", "?"))],
 		StudioPalette.OK
 	)
-	_next_auto_action()
 
 
 func _on_list_reply(result: Dictionary) -> void:
 	var runs: Variant = result.get("runs")
-	_runs.clear()
+	saved_runs.clear()
 	_run_list.clear()
 	if runs is Array:
 		for entry: Variant in runs:
 			if entry is Dictionary and entry.has("run"):
-				_runs.append(entry)
+				saved_runs.append(entry)
 	# Newest first: `created` is an ISO time, so the strings sort by time.
-	_runs.sort_custom(
+	saved_runs.sort_custom(
 		func(a: Dictionary, b: Dictionary) -> bool:
 			return str(a.get("created", "")) > str(b.get("created", ""))
 	)
-	for entry: Dictionary in _runs:
+	for entry: Dictionary in saved_runs:
 		var when: String = str(entry.get("created", "")).left(16).replace("T", " ")
 		var what: String = "%s on %s" % [entry.get("model", "?"), entry.get("data", "?")]
 		_run_list.add_item(
 			"%s   %s · step %s · %s" % [entry["run"], what, str(entry.get("step", "?")), when]
 		)
-	if _runs.is_empty():
-		_auto_load = false
+	if saved_runs.is_empty():
 		_show("No saved runs yet: Save writes the live one.", StudioPalette.TEXT_DIM)
-		_next_auto_action()
 		return
-	_show("%d saved run(s)." % _runs.size(), StudioPalette.TEXT_DIM)
+	_show("%d saved run(s)." % saved_runs.size(), StudioPalette.TEXT_DIM)
 	_run_list.select(0)
-	if _auto_load:
-		# The run this panel saved last, else the newest.
-		_auto_load = false
-		var saved: String = str(_results.get("run.save", {}).get("run", ""))
-		for i in _runs.size():
-			if _runs[i]["run"] == saved:
-				_run_list.select(i)
-		_on_load_confirmed()
-		return
 	_load_dialog.popup_centered()
-	_next_auto_action()
 
 
 func _on_run_activated(_index: int) -> void:
@@ -236,9 +228,9 @@ func _on_run_activated(_index: int) -> void:
 
 func _on_load_confirmed() -> void:
 	var picked: PackedInt32Array = _run_list.get_selected_items()
-	if picked.is_empty() or picked[0] >= _runs.size():
+	if picked.is_empty() or picked[0] >= saved_runs.size():
 		return
-	_request("run.load", {"run": _runs[picked[0]]["run"]}, _on_load_reply)
+	load_run(saved_runs[picked[0]]["run"])
 
 
 func _on_load_reply(result: Dictionary) -> void:
@@ -250,19 +242,16 @@ func _on_load_reply(result: Dictionary) -> void:
 		StudioPalette.OK
 	)
 	StudioSession.refresh_status()
-	_next_auto_action()
 
 
 func _on_export_reply(result: Dictionary) -> void:
 	var files: Array = result.get("files", []) if result.get("files") is Array else []
 	# Names run on in one wrapped paragraph; the tooltip lists them one a line.
-	_result.text = "  ·  ".join(_strings(files))
-	_result.tooltip_text = "\n".join(_strings(files))
+	_show_result("  ·  ".join(_strings(files)), "\n".join(_strings(files)))
 	_show(
 		"Exported %d file(s) into the folder of %s." % [files.size(), str(result.get("run", "?"))],
 		StudioPalette.OK
 	)
-	_next_auto_action()
 
 
 func _on_eval_reply(result: Dictionary) -> void:
@@ -284,16 +273,15 @@ func _on_eval_reply(result: Dictionary) -> void:
 		for value: Variant in (per_dim as Array).slice(0, 8):
 			kls.append(_number(value))
 		lines.append("KL per dim " + " ".join(kls))
-	_result.text = "\n".join(lines)
-	_result.tooltip_text = _result.text
+	_show_result("\n".join(lines), "\n".join(lines))
 	_show("Evaluated on the test split (nats per example).", StudioPalette.OK)
-	_next_auto_action()
 
 
 func _on_connection_changed(connected: bool) -> void:
 	if not connected:
 		_lists_asked = false
-		_show("Runs are off until the backend is connected.", StudioPalette.TEXT_DIM)
+		busy_op = ""
+		_show("Runs are off until the backend is connected.", StudioPalette.TEXT_DIM, true)
 	_update_enabled()
 
 
@@ -305,7 +293,7 @@ func _on_status_received(status: Dictionary) -> void:
 	# A backend without `hello` ops still gets asked, on its first status.
 	if not _lists_asked and StudioSession.connected:
 		_ask_for_lists()
-	if not _latent_spin.get_line_edit().has_focus() and _models.is_empty():
+	if not _latent_spin.get_line_edit().has_focus() and models.is_empty():
 		var dim: Variant = status.get("latent_dim")
 		if typeof(dim) in [TYPE_INT, TYPE_FLOAT]:
 			_latent_spin.value = float(dim)
@@ -327,82 +315,35 @@ func _ask_for_lists() -> void:
 	StudioSession.send("data.list", {}, _on_datasets_reply)
 
 
-func _on_models_reply(reply: Dictionary) -> void:
-	_models = _maps(_result_field(reply, "models"))
-	_fill(_model_option, _models, StudioSession.model_info().get("name", "vae"))
-	_on_list_arrived(reply, "model.list")
+func _on_models_reply(request: VaeStudioRequest) -> void:
+	models = _maps(request.result().get("models"))
+	_fill(_model_option, models, StudioSession.model_info().get("name", "vae"))
+	_on_list_arrived(request)
 
 
-func _on_datasets_reply(reply: Dictionary) -> void:
-	_datasets = _maps(_result_field(reply, "datasets"))
+func _on_datasets_reply(request: VaeStudioRequest) -> void:
+	datasets = _maps(request.result().get("datasets"))
 	var dataset: Variant = StudioSession.status.get("dataset")
-	_fill(_data_option, _datasets, dataset.get("name", "") if dataset is Dictionary else "")
+	_fill(_data_option, datasets, dataset.get("name", "") if dataset is Dictionary else "")
 	_on_data_selected(_data_option.selected)
-	_on_list_arrived(reply, "data.list")
+	_on_list_arrived(request)
 
 
-func _on_list_arrived(reply: Dictionary, op: String) -> void:
+func _on_list_arrived(request: VaeStudioRequest) -> void:
 	_lists_pending -= 1
-	if not reply.get("ok", false):
-		if StudioSession.error_code(reply) == "unknown_op":
-			_unsupported(PackedStringArray([op]))
+	if not request.is_ok():
+		if request.error_code() == "unknown_op":
+			_unsupported(PackedStringArray([request.op]))
 		else:
-			_fail(op, StudioSession.describe_failure(op, reply))
-		_auto_finished = true
+			_fail(request.op, StudioSession.describe_failure(request))
+		request_finished.emit(request.op, false)
 		return
 	_describe()
 	_update_enabled()
-	if _lists_pending == 0 and _error.is_empty():
-		if _message.text.begins_with("Runs are off") or _message.text.is_empty():
-			_show("Pick a model and a data set, then New run.", StudioPalette.TEXT_DIM)
-		_start_auto()
-
-
-func _start_auto() -> void:
-	if _auto_model.is_empty() or _auto_started:
-		return
-	_auto_started = true
-	var data: String = str(StudioSession.options.get("auto-data", ""))
-	for i in _datasets.size():
-		if not data.is_empty() and _datasets[i].get("name") == data:
-			_data_option.select(i)
-			_on_data_selected(i)
-	_path_edit.text = str(StudioSession.options.get("auto-data-path", _path_edit.text))
-	for i in _models.size():
-		if _models[i].get("name") == _auto_model:
-			_model_option.select(i)
-			_describe()
-			new_run()
-			return
-	_fail("run.new", "--auto-new-run names no model the backend lists: %s." % _auto_model)
-	_auto_finished = true
-
-
-func _next_auto_action() -> void:
-	if _auto_finished:
-		return
-	if _auto_actions.is_empty():
-		_auto_finished = true
-		return
-	var action: String = _auto_actions[0]
-	_auto_actions.remove_at(0)
-	match action:
-		"eval":
-			evaluate()
-		"save":
-			save_run()
-		"export":
-			export_run()
-		"list":
-			list_runs()
-		"load":
-			_auto_load = true
-			list_runs()
-		_:
-			_fail(
-				"auto", "unknown --auto-actions step '%s': eval, save, export, list, load." % action
-			)
-			_auto_finished = true
+	if _lists_pending == 0 and error.is_empty():
+		if _hint_shown or message.is_empty():
+			_show("Pick a model and a data set, then New run.", StudioPalette.TEXT_DIM, true)
+		lists_received.emit()
 
 
 func _on_model_selected(_index: int) -> void:
@@ -410,14 +351,14 @@ func _on_model_selected(_index: int) -> void:
 
 
 func _on_data_selected(_index: int) -> void:
-	var data: Dictionary = _selected(_data_option, _datasets)
+	var data: Dictionary = _selected(_data_option, datasets)
 	_path_edit.visible = data.get("name", "") == "file"
 	_describe()
 
 
 func _describe() -> void:
-	var model: Dictionary = _selected(_model_option, _models)
-	var data: Dictionary = _selected(_data_option, _datasets)
+	var model: Dictionary = _selected(_model_option, models)
+	var data: Dictionary = _selected(_data_option, datasets)
 	var parts: PackedStringArray = []
 	if not model.is_empty():
 		var text: String = str(model.get("description", "")).strip_edges()
@@ -427,7 +368,7 @@ func _describe() -> void:
 	if not data.is_empty():
 		parts.append("Data: %s" % _data_summary(data))
 	_description.text = "\n".join(parts)
-	var tips: PackedStringArray = [_description.text]
+	var tips: PackedStringArray = ["\n".join(parts)]
 	if not data.is_empty():
 		tips.append(str(data.get("description", "")))
 	_description.tooltip_text = "\n\n".join(tips)
@@ -454,8 +395,8 @@ static func _data_summary(data: Dictionary) -> String:
 
 
 func _unsupported(ops: PackedStringArray) -> void:
-	_models.clear()
-	_datasets.clear()
+	models.clear()
+	datasets.clear()
 	for option: OptionButton in [_model_option, _data_option]:
 		option.clear()
 		option.add_item("—")
@@ -468,13 +409,12 @@ func _unsupported(ops: PackedStringArray) -> void:
 		),
 		StudioPalette.WARN
 	)
-	_auto_finished = true
 	_update_enabled()
 
 
 func _update_enabled() -> void:
-	var idle: bool = StudioSession.connected and _busy_op.is_empty()
-	var can_create: bool = not _models.is_empty() and not _datasets.is_empty()
+	var idle: bool = StudioSession.connected and busy_op.is_empty()
+	var can_create: bool = not models.is_empty() and not datasets.is_empty()
 	var buttons: Dictionary = {
 		_new_button: "run.new",
 		_save_button: "run.save",
@@ -495,15 +435,23 @@ func _update_enabled() -> void:
 	_paused_check.disabled = not idle or not can_create
 
 
-func _fail(op: String, message: String) -> void:
-	_error = "%s failed — %s" % [op, message]
-	_show(_error, StudioPalette.ERROR)
+func _fail(op: String, why: String) -> void:
+	error = "%s failed — %s" % [op, why]
+	_show(error, StudioPalette.ERROR)
 
 
-func _show(text: String, color: Color) -> void:
+func _show(text: String, color: Color, hint: bool = false) -> void:
+	message = text
+	_hint_shown = hint
 	_message.text = text
 	_message.tooltip_text = text
 	_message.add_theme_color_override("font_color", color)
+
+
+func _show_result(text: String, tooltip: String) -> void:
+	result_text = text
+	_result.text = text
+	_result.tooltip_text = tooltip
 
 
 ## Items of `options` named by their `name`; the one called `current` is selected.
@@ -518,11 +466,11 @@ static func _fill(option: OptionButton, items: Array[Dictionary], current: Strin
 		option.select(chosen)
 
 
-static func _result_field(reply: Dictionary, key: String) -> Variant:
-	var result: Variant = reply.get("result")
-	if not reply.get("ok", false) or not result is Dictionary:
-		return null
-	return (result as Dictionary).get(key)
+static func _index_of(items: Array[Dictionary], item_name: String) -> int:
+	for i in items.size():
+		if items[i].get("name") == item_name:
+			return i
+	return -1
 
 
 static func _selected(option: OptionButton, items: Array[Dictionary]) -> Dictionary:

@@ -1,13 +1,17 @@
 class_name StatusBar
 extends PanelContainer
 ## The top bar: connection state, model, data set, run, the newest backend event (warnings in
-## amber) and whether the model is training.
+## amber) and whether the model is training. Its endpoint button asks for the connect dialog.
+
+## The endpoint button was pressed.
+signal connect_requested
 
 ## An event stays bright this long, then dims.
 const EVENT_FRESH_S: float = 12.0
 
 @onready var _dot: Label = $Row/Dot
 @onready var _connection: Label = $Row/Connection
+@onready var _connect_button: Button = $Row/ConnectButton
 @onready var _run: Label = $Row/Run
 @onready var _event: Label = $Row/Event
 @onready var _state: Label = $Row/State
@@ -18,6 +22,8 @@ func _ready() -> void:
 	StudioSession.connection_changed.connect(_on_connection_changed)
 	StudioSession.status_received.connect(_on_status_received)
 	StudioSession.log_received.connect(_on_log_received)
+	StudioSession.endpoints_changed.connect(_on_endpoints_changed)
+	_connect_button.pressed.connect(connect_requested.emit)
 	_event_timer.wait_time = EVENT_FRESH_S
 	_event_timer.timeout.connect(_on_event_aged)
 	_on_connection_changed(StudioSession.connected)
@@ -31,6 +37,14 @@ func _on_connection_changed(connected: bool) -> void:
 	else:
 		_connection.text = "waiting for %s" % StudioSession.control_endpoint()
 		_state.text = ""
+	_connect_button.tooltip_text = (
+		"Control %s, streams %s. Press to connect elsewhere."
+		% [StudioSession.control_endpoint(), StudioSession.stream_endpoint()]
+	)
+
+
+func _on_endpoints_changed(_control: String, _stream: String) -> void:
+	_on_connection_changed(StudioSession.connected)
 
 
 func _on_status_received(status: Dictionary) -> void:
@@ -47,8 +61,9 @@ func _on_status_received(status: Dictionary) -> void:
 		parts.append("run %s" % str(status["run"]))
 	if status.has("clients"):
 		parts.append("%s client(s)" % str(status["clients"]))
-	_run.text = "   ·   ".join(parts)
-	_run.tooltip_text = _run.text
+	var summary: String = "   ·   ".join(parts)
+	_run.text = summary
+	_run.tooltip_text = summary
 	var state: String = str(status.get("state", ""))
 	_state.text = state.to_upper()
 	var color: Color = StudioPalette.OK if state == "training" else StudioPalette.WARN
@@ -58,8 +73,9 @@ func _on_status_received(status: Dictionary) -> void:
 func _on_log_received(entry: Dictionary) -> void:
 	var level: String = str(entry.get("level", "info"))
 	var mark: String = "⚠ " if level == "warning" else ("✖ " if level == "error" else "")
-	_event.text = mark + EventLog.describe(entry)
-	_event.tooltip_text = "%s  %s" % [str(entry.get("time", "")), _event.text]
+	var line: String = mark + EventLog.describe(entry)
+	_event.text = line
+	_event.tooltip_text = "%s  %s" % [str(entry.get("time", "")), line]
 	_event.add_theme_color_override("font_color", EventLog.level_color(level))
 	_event.visible = true
 	_event_timer.start()

@@ -1,8 +1,10 @@
 extends Node
 ## Shared state of the Studio (autoload `StudioSession`): the backend client, the latest stream
 ## messages, the loss history and the decode queue. Components read it and connect its signals;
-## only this node talks to the client. It opens no connection until the main scene attaches one,
-## so scripts run with `--script` (the GDScript tests) never reach for a backend.
+## only this node talks to the client. The client is made here, from the `--control=`,
+## `--stream=` and `--token=` user arguments (anything not given keeps the client's own
+## default), but connects only once the main scene [method start]s it, so scripts run with
+## `--script` (the GDScript tests) never reach for a backend.
 
 signal connection_changed(connected: bool)
 signal metrics_received(metrics: Dictionary)
@@ -16,9 +18,11 @@ signal request_failed(op: String, message: String)
 signal run_changed(run: String)
 ## The `hello` reply arrived: [member server_ops] now lists what the backend offers.
 signal hello_received(result: Dictionary)
+## [method reconnect] replaced the client: it now tries these endpoints.
+signal endpoints_changed(control: String, stream: String)
+## The backend turned the client away (a wrong or missing token); it keeps retrying.
+signal connection_refused(reason: String)
 
-const DEFAULT_CONTROL: String = "tcp://127.0.0.1:5555"
-const DEFAULT_STREAM: String = "tcp://127.0.0.1:5556"
 ## The loss history spans the whole run in at most this many points: when full, every other
 ## point is dropped and from then on only every second message is kept (then every fourth...).
 const HISTORY_LENGTH: int = 600
@@ -28,9 +32,12 @@ const LOG_LENGTH: int = 50
 ## importance samples take seconds. A backend that goes away fails them at once anyway.
 const REQUEST_TIMEOUT_S: float = 60.0
 
-## The user arguments after `--`, as {"control": "tcp://...", "screenshot": "/tmp/x.png", ...}.
+## The user arguments after `--`, as {"control": "tcp://...", "tab": "runs", ...}.
 var options: Dictionary = {}
+## The backend client; [method reconnect] replaces it. Endpoint defaults are its own.
 var client: VaeStudioClient
+## The token the client presents (PLAIN); "" connects without one.
+var token: String = ""
 var connected: bool = false
 var status: Dictionary = {}
 var metrics: Dictionary = {}
@@ -70,6 +77,14 @@ var _decode_sent_ms: int = 0
 
 func _init() -> void:
 	options = parse_user_args(OS.get_cmdline_user_args())
+	token = str(options.get("token", ""))
+	_make_client(str(options.get("control", "")), str(options.get("stream", "")))
+
+
+func _notification(what: int) -> void:
+	# A client that never entered the tree (a `--script` run) is freed with the session.
+	if what == NOTIFICATION_PREDELETE and client != null and not client.is_inside_tree():
+		client.free()
 
 
 ## Turns `--key=value` and bare `--flag` arguments into a dictionary.
@@ -88,22 +103,58 @@ static func parse_user_args(args: PackedStringArray) -> Dictionary:
 
 
 func control_endpoint() -> String:
-	return str(options.get("control", DEFAULT_CONTROL))
+	return client.control_endpoint
 
 
 func stream_endpoint() -> String:
-	return str(options.get("stream", DEFAULT_STREAM))
+	return client.stream_endpoint
 
 
-## Makes `new_client` the session's client: the endpoints come from the user arguments, and its
-## signals feed the session. Call before adding it to the tree so autoconnect uses them.
-func attach_client(new_client: VaeStudioClient) -> void:
-	client = new_client
-	client.control_endpoint = control_endpoint()
-	client.stream_endpoint = stream_endpoint()
+## Puts the client under `parent`, where it connects by itself (and keeps retrying).
+func start(parent: Node) -> void:
+	if client.get_parent() == null:
+		parent.add_child(client)
+
+
+## Drops the client and makes a new one for these endpoints and token ("" keeps the default
+## endpoint), in the same place in the tree, so it connects at once.
+func reconnect(control: String, stream: String, new_token: String) -> void:
+	var parent: Node = client.get_parent()
+	client.connection_changed.disconnect(_on_connection_changed)
+	client.stream_received.disconnect(_on_stream_received)
+	client.connection_refused.disconnect(_on_connection_refused)
+	if parent != null:
+		parent.remove_child(client)
+	client.queue_free()
+	token = new_token
+	_decode_in_flight = false
+	control_answers = false
+	_make_client(control, stream)
+	if connected:
+		_on_connection_changed(false)
+	endpoints_changed.emit(control_endpoint(), stream_endpoint())
+	if parent != null:
+		parent.add_child(client)
+
+
+## Why `endpoint` cannot be connected to ("" when it can), e.g. for the connect dialog.
+static func endpoint_problem(endpoint: String) -> String:
+	var parsed: Dictionary = VaeStudioZmtpSocket.parse_endpoint(endpoint)
+	return "" if parsed["ok"] else str(parsed["error"])
+
+
+func _make_client(control: String, stream: String) -> void:
+	client = VaeStudioClient.new()
+	client.name = "VaeStudioClient"
+	if not control.is_empty():
+		client.control_endpoint = control
+	if not stream.is_empty():
+		client.stream_endpoint = stream
+	client.token = token
 	client.request_timeout_s = REQUEST_TIMEOUT_S
 	client.connection_changed.connect(_on_connection_changed)
 	client.stream_received.connect(_on_stream_received)
+	client.connection_refused.connect(_on_connection_refused)
 
 
 func latent_dim() -> int:
@@ -154,6 +205,8 @@ func connection_problem() -> String:
 	if client == null:
 		return "No client attached."
 	var why: String = client.last_error()
+	if client.is_refused():
+		return "Refused: %s. Check the token under Change endpoints…" % why
 	var retry: String = ""
 	var found: RegExMatch = RegEx.create_from_string("retrying in ([0-9.]+) s").search(why)
 	if found != null:
@@ -179,23 +232,21 @@ func probe_control() -> void:
 		return
 	var request: VaeStudioRequest = client.request("hello", {"client": "vaestudio-godot"})
 	request.finished.connect(
-		func(reply: Dictionary) -> void: control_answers = reply.get("ok", false) == true,
-		CONNECT_ONE_SHOT
+		func(_reply: Dictionary) -> void: control_answers = request.is_ok(), CONNECT_ONE_SHOT
 	)
 
 
-## Sends an op; `on_reply` (optional) gets the whole reply dictionary. Errors also go out as
-## `request_failed`.
+## Sends an op; `on_reply` (optional) gets the finished [VaeStudioRequest] (its `is_ok()`,
+## `result()`, `error_code()`). Errors also go out as `request_failed`.
 func send(op: String, args: Dictionary = {}, on_reply: Callable = Callable()) -> void:
 	if client == null:
 		request_failed.emit(op, "The Studio has no backend client.")
 		return
 	var request: VaeStudioRequest = client.request(op, args)
-	var handler: Callable = _on_reply.bind(op, on_reply)
 	if request.done:
-		handler.call(request.reply)
+		_on_reply(request.reply, request, on_reply)
 	else:
-		request.finished.connect(handler, CONNECT_ONE_SHOT)
+		request.finished.connect(_on_reply.bind(request, on_reply), CONNECT_ONE_SHOT)
 
 
 ## Asks for the status now (after an op that changed it) instead of waiting for the stream.
@@ -230,12 +281,11 @@ func _send_next_decode() -> void:
 	send("decode", args, _on_decode_reply.bind(z, label))
 
 
-func _on_decode_reply(reply: Dictionary, z: PackedFloat32Array, label: int) -> void:
+func _on_decode_reply(request: VaeStudioRequest, z: PackedFloat32Array, label: int) -> void:
 	_decode_in_flight = false
 	decode_latency_ms = float(Time.get_ticks_msec() - _decode_sent_ms)
-	if reply.get("ok", false):
-		var result: Variant = reply.get("result")
-		var images: Variant = result.get("images") if result is Dictionary else null
+	if request.is_ok():
+		var images: Variant = request.result().get("images")
 		if images is Dictionary and VaeStudioArray.validate(images).is_empty():
 			var image: Image = VaeStudioArray.to_image(images, 0)
 			if image != null and not image.is_empty():
@@ -249,31 +299,26 @@ func _on_decode_reply(reply: Dictionary, z: PackedFloat32Array, label: int) -> v
 	_send_next_decode()
 
 
-func _on_reply(reply: Dictionary, op: String, on_reply: Callable) -> void:
-	if not reply.get("ok", false):
-		request_failed.emit(op, describe_failure(op, reply))
+func _on_reply(_reply: Dictionary, request: VaeStudioRequest, on_reply: Callable) -> void:
+	if not request.is_ok():
+		request_failed.emit(request.op, describe_failure(request))
 	if on_reply.is_valid():
-		on_reply.call(reply)
+		on_reply.call(request)
 
 
-## The error sentence of a failed reply, e.g. "invalid_argument: lr must be > 0".
-static func describe_error(reply: Dictionary) -> String:
-	var error: Variant = reply.get("error")
+## The error sentence of a failed request, e.g. "invalid_argument: lr must be > 0".
+static func describe_error(request: VaeStudioRequest) -> String:
+	var error: Variant = request.reply.get("error")
 	if error is Dictionary:
-		return "%s: %s" % [error.get("code", "error"), error.get("message", "")]
+		return "%s: %s" % [request.error_code(), str(error.get("message", ""))]
 	return "The backend answered with an error."
 
 
 ## Like [method describe_error], but an `unknown_op` reply becomes a sentence a user can act on.
-static func describe_failure(op: String, reply: Dictionary) -> String:
-	if error_code(reply) == "unknown_op":
-		return "this backend does not support '%s' (it is older than the Studio)." % op
-	return describe_error(reply)
-
-
-static func error_code(reply: Dictionary) -> String:
-	var error: Variant = reply.get("error")
-	return str(error.get("code", "")) if error is Dictionary else ""
+static func describe_failure(request: VaeStudioRequest) -> String:
+	if request.error_code() == "unknown_op":
+		return "this backend does not support '%s' (it is older than the Studio)." % request.op
+	return describe_error(request)
 
 
 func _on_connection_changed(now_connected: bool) -> void:
@@ -288,19 +333,23 @@ func _on_connection_changed(now_connected: bool) -> void:
 	connection_changed.emit(connected)
 
 
-func _on_hello_reply(reply: Dictionary) -> void:
-	var result: Variant = reply.get("result")
-	if not reply.get("ok", false) or not result is Dictionary:
+func _on_connection_refused(reason: String) -> void:
+	connection_refused.emit(reason)
+
+
+func _on_hello_reply(request: VaeStudioRequest) -> void:
+	if not request.is_ok():
 		return
+	var result: Dictionary = request.result()
 	var ops: Variant = result.get("ops")
 	server_ops = PackedStringArray(ops) if ops is Array else PackedStringArray()
 	server_version = str(result.get("version", ""))
 	hello_received.emit(result)
 
 
-func _on_status_reply(reply: Dictionary) -> void:
-	if reply.get("ok", false) and reply.get("result") is Dictionary:
-		_on_stream_received("status", reply["result"])
+func _on_status_reply(request: VaeStudioRequest) -> void:
+	if request.is_ok():
+		_on_stream_received("status", request.result())
 
 
 func _on_stream_received(topic: String, message: Dictionary) -> void:

@@ -9,6 +9,8 @@ const OWN_OPS: PackedStringArray = [
 ]
 
 var _editing: Dictionary = {}
+## Whether the message is only a hint (replaced once connected).
+var _hint_shown: bool = true
 
 @onready var _run_button: Button = $Rows/Buttons/RunButton
 @onready var _step_button: Button = $Rows/Buttons/StepButton
@@ -39,8 +41,8 @@ func _on_connection_changed(connected: bool) -> void:
 		_set_enabled(control, connected)
 	_set_enabled(_step_button, connected and not StudioSession.is_training())
 	if not connected:
-		_show("Controls are off until the backend is connected.", StudioPalette.TEXT_DIM)
-	elif _message.text.begins_with("Controls are off") or _message.text.is_empty():
+		_show("Controls are off until the backend is connected.", StudioPalette.TEXT_DIM, true)
+	elif _hint_shown:
 		_show("Type lr or β and press Enter to apply it while training.", StudioPalette.TEXT_DIM)
 
 
@@ -60,26 +62,26 @@ func _on_status_received(status: Dictionary) -> void:
 
 func _on_run_pressed() -> void:
 	var op: String = "train.pause" if StudioSession.is_training() else "train.start"
-	StudioSession.send(op, {}, _on_control_reply.bind(op))
+	StudioSession.send(op, {}, _on_control_reply)
 
 
 func _on_step_pressed() -> void:
-	StudioSession.send("train.step", {"n": STEP_COUNT}, _on_control_reply.bind("train.step"))
+	StudioSession.send("train.step", {"n": STEP_COUNT}, _on_control_reply)
 
 
 func _on_reset_pressed() -> void:
-	StudioSession.send("train.reset", {}, _on_control_reply.bind("train.reset"))
+	StudioSession.send("train.reset", {}, _on_control_reply)
 
 
-func _on_control_reply(reply: Dictionary, op: String) -> void:
-	if reply.get("ok", false):
-		_show("%s done." % op, StudioPalette.OK)
+func _on_control_reply(request: VaeStudioRequest) -> void:
+	if request.is_ok():
+		_show("%s done." % request.op, StudioPalette.OK)
 		StudioSession.send("status", {}, _on_status_reply)
 
 
-func _on_status_reply(reply: Dictionary) -> void:
-	if reply.get("ok", false) and reply.get("result") is Dictionary:
-		_on_status_received(reply["result"])
+func _on_status_reply(request: VaeStudioRequest) -> void:
+	if request.is_ok():
+		_on_status_received(request.result())
 
 
 func _on_field_edited(_text: String, edit: LineEdit) -> void:
@@ -112,8 +114,8 @@ func _on_batch_changed(value: float) -> void:
 	)
 
 
-func _on_config_reply(reply: Dictionary, key: String, value: Variant) -> void:
-	if reply.get("ok", false):
+func _on_config_reply(request: VaeStudioRequest, key: String, value: Variant) -> void:
+	if request.is_ok():
 		_show("%s set to %s." % [key, str(value)], StudioPalette.OK)
 		StudioSession.send("status", {}, _on_status_reply)
 
@@ -139,7 +141,8 @@ static func short_number(value: float) -> String:
 	return "%se%d" % [String.num(mantissa, 3), exponent]
 
 
-func _show(text: String, color: Color) -> void:
+func _show(text: String, color: Color, hint: bool = false) -> void:
+	_hint_shown = hint
 	_message.text = text
 	_message.tooltip_text = text
 	_message.add_theme_color_override("font_color", color)

@@ -1,13 +1,11 @@
-class_name ScreenshotCapture
 extends Node
-## Saves one screenshot of the Studio and quits, for the picture test and the README:
+## Saves one screenshot of the Studio and quits, for the picture tests and the docs (added by
+## studio_driver.gd):
 ##   -- --screenshot=PATH [--screenshot-frames=N] [--screenshot-after=S] [--screenshot-timeout=S]
-## It waits for N latent frames (default 3), one decoded image and at least S seconds, then writes
-## PATH (PNG) and PATH with a .json extension holding what was on screen, and quits with 0; on
-## timeout it writes both anyway and quits with 3.
-## With `--auto-new-run=MODEL` (see RunsPanel) it waits for the new run instead: the panel's
-## sequence done, N latent frames and one decoded image of the run that is live by then (and,
-## with `--auto-label=L` on a conditional model, an image decoded with label L).
+## It waits for N latent frames (default 3), one decoded image, at least S seconds and every
+## callable in [member conditions] (the other drivers' "done"), then writes PATH (PNG) and PATH
+## with a .json extension holding what was on screen, and quits with 0; on timeout it writes
+## both anyway and quits with 3.
 
 const EXIT_TIMED_OUT: int = 3
 
@@ -19,8 +17,10 @@ var timeout_s: float = 60.0
 var latent_view: LatentView
 ## The control showing the decoded image; its rectangle goes into the report.
 var image_view: Control
-## The Runs panel, whose `--auto-new-run` sequence and outcome go into the report.
-var runs_panel: RunsPanel
+## More to wait for: each returns true once its part is on screen.
+var conditions: Array[Callable] = []
+## More for the report: name -> callable returning what goes under that name.
+var report_parts: Dictionary = {}
 
 var _elapsed: float = 0.0
 var _saving: bool = false
@@ -51,22 +51,11 @@ func _process(delta: float) -> void:
 		and StudioSession.decoded_images >= 1
 		and _elapsed >= min_seconds
 	)
-	if StudioSession.options.has("auto-new-run"):
-		ready_to_save = ready_to_save and _new_run_ready()
+	for condition: Callable in conditions:
+		ready_to_save = ready_to_save and condition.call()
 	if ready_to_save or _elapsed >= timeout_s:
 		_saving = true
 		_timed_out = not ready_to_save
-
-
-func _new_run_ready() -> bool:
-	if runs_panel == null or not runs_panel.auto_finished():
-		return false
-	if StudioSession.run_latent_frames < min_latent_frames or StudioSession.run_decoded_images < 1:
-		return false
-	var label: String = str(StudioSession.options.get("auto-label", ""))
-	if label.is_valid_int() and StudioSession.is_conditional():
-		return StudioSession.decoded_label == label.to_int()
-	return true
 
 
 func _save() -> void:
@@ -79,6 +68,10 @@ func _save() -> void:
 		"width": image.get_width(),
 		"height": image.get_height(),
 		"connected": StudioSession.connected,
+		"control": StudioSession.control_endpoint(),
+		"stream": StudioSession.stream_endpoint(),
+		"connection_problem": StudioSession.connection_problem(),
+		"refused": StudioSession.client.is_refused(),
 		"points_drawn": latent_view.points_drawn if latent_view != null else 0,
 		"latent_frames": StudioSession.latent_frames,
 		"metrics_frames": StudioSession.metrics_frames,
@@ -101,8 +94,9 @@ func _save() -> void:
 		StudioSession.log_entries.map(
 			func(entry: Dictionary) -> String: return str(entry.get("event", ""))
 		),
-		"runs_panel": runs_panel.report() if runs_panel != null else {},
 	}
+	for part: String in report_parts:
+		report[part] = (report_parts[part] as Callable).call()
 	var json := FileAccess.open(path.get_basename() + ".json", FileAccess.WRITE)
 	if json != null:
 		json.store_string(JSON.stringify(report, "  "))

@@ -1,0 +1,125 @@
+extends Node
+## Runs the Studio (res://main.tscn) under test control; the shipped scripts know nothing of it:
+##   godot --path godot_client res://tests/drivers/studio_driver.tscn -- [Studio and driver args]
+## Besides the Studio's own arguments (--control, --stream, --token, --tab) it takes:
+##   --screenshot=PATH ...      saves a picture and a JSON report, then quits
+##                              (screenshot_capture.gd)
+##   --auto-new-run=MODEL ...   drives the Runs panel (runs_driver.gd)
+##   --auto-label=N             picks class N in the inspector once the live model is conditional
+##   --decode-at=X,Y            decodes that point of the plane once the first latent frame is in
+##   --open=connect             opens the connect dialog (again once connected)
+##   --connect-to=CONTROL,STREAM[,TOKEN]   half a second in, connects there through the dialog
+
+const MAIN_SCENE: PackedScene = preload("res://main.tscn")
+const RunsDriver := preload("res://tests/drivers/runs_driver.gd")
+const ScreenshotCapture := preload("res://tests/drivers/screenshot_capture.gd")
+
+var _main: Control
+var _inspector: InspectorPanel
+var _runs_driver: RunsDriver
+var _capture: ScreenshotCapture
+var _label: int = -1
+var _decode_at := PackedFloat32Array()
+var _decode_sent: bool = false
+
+
+func _ready() -> void:
+	var options: Dictionary = StudioSession.options
+	_main = MAIN_SCENE.instantiate()
+	add_child(_main)
+	_inspector = _main.get_node("%InspectorPanel")
+	if options.has("screenshot"):
+		_capture = ScreenshotCapture.new()
+		_capture.name = "ScreenshotCapture"
+		_capture.latent_view = _main.get_node("%LatentView")
+		_capture.image_view = _inspector.image_view()
+		_capture.configure(options)
+		add_child(_capture)
+	if options.has("auto-new-run"):
+		_add_runs_driver(options)
+	var label: String = str(options.get("auto-label", ""))
+	if label.is_valid_int():
+		_label = label.to_int()
+		StudioSession.status_received.connect(_on_status_received)
+		_wait_for(_labelled_decode_shown)
+	var at: PackedStringArray = str(options.get("decode-at", "")).split(",")
+	if at.size() == 2 and at[0].is_valid_float() and at[1].is_valid_float():
+		_decode_at = PackedFloat32Array([at[0].to_float(), at[1].to_float()])
+		StudioSession.latent_received.connect(_on_latent_received)
+		_wait_for(_point_decode_shown)
+	if str(options.get("open", "")) == "connect":
+		_open_connect_dialog(true)
+		StudioSession.connection_changed.connect(_open_connect_dialog)
+	var to: PackedStringArray = str(options.get("connect-to", "")).split(",")
+	if to.size() >= 2:
+		to.resize(3)
+		get_tree().create_timer(0.5).timeout.connect(_connect_through_dialog.bind(to))
+
+
+func _add_runs_driver(options: Dictionary) -> void:
+	_runs_driver = RunsDriver.new()
+	_runs_driver.name = "RunsDriver"
+	_runs_driver.panel = _main.get_node("%Runs")
+	_runs_driver.configure(options)
+	add_child(_runs_driver)
+	if _capture != null:
+		_capture.report_parts["runs_panel"] = _runs_driver.report
+		_wait_for(_new_run_shown)
+
+
+func _wait_for(condition: Callable) -> void:
+	if _capture != null:
+		_capture.conditions.append(condition)
+
+
+## The driven sequence is done and the run live by then has its own frames and a decode.
+func _new_run_shown() -> bool:
+	return (
+		_runs_driver.finished
+		and StudioSession.run_latent_frames >= _capture.min_latent_frames
+		and StudioSession.run_decoded_images >= 1
+	)
+
+
+func _labelled_decode_shown() -> bool:
+	return not StudioSession.is_conditional() or StudioSession.decoded_label == _label
+
+
+func _point_decode_shown() -> bool:
+	var z: PackedFloat32Array = StudioSession.decoded_z
+	return _decode_sent and not z.is_empty() and z[0] == _decode_at[0]
+
+
+## Picks the class as a user does in the inspector, once the live model takes labels.
+func _on_status_received(_status: Dictionary) -> void:
+	if _label < 0 or not StudioSession.is_conditional():
+		return
+	_inspector.select_class(mini(_label, StudioSession.num_classes() - 1))
+	_label = mini(_label, StudioSession.num_classes() - 1)
+	StudioSession.status_received.disconnect(_on_status_received)
+
+
+func _open_connect_dialog(now_connected: bool) -> void:
+	if now_connected:
+		(_main.get_node("%ConnectDialog") as ConnectDialog).open()
+
+
+## Opens the dialog and presses Connect with these fields, as a user does.
+func _connect_through_dialog(to: PackedStringArray) -> void:
+	var dialog: ConnectDialog = _main.get_node("%ConnectDialog")
+	dialog.open()
+	var why: String = dialog.connect_to(to[0], to[1], to[2])
+	if not why.is_empty():
+		push_error("--connect-to: %s" % why)
+
+
+func _on_latent_received(frame: StudioLatentFrame) -> void:
+	if _decode_sent or frame.count == 0:
+		return
+	_decode_sent = true
+	var z := PackedFloat32Array()
+	z.resize(maxi(StudioSession.latent_dim(), 1))
+	z.fill(0.0)
+	for i in mini(z.size(), 2):
+		z[i] = _decode_at[i]
+	StudioSession.request_decode(z)
