@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from conftest import start_backend_process, stop_backend_process  # noqa: E402
+from support.backends import start_backend_process, stop_backend_process  # noqa: E402
 
 from vaestudio.datasets import load_dataset  # noqa: E402
 from vaestudio.models import ModelSpec, build_model  # noqa: E402

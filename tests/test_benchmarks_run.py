@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from conftest import REPO
+from support.backends import REPO
 
 
 def run(*args: str) -> str:

@@ -24,10 +24,19 @@ from vaestudio.datasets import shapes as shapes_mod
 # ---------------------------------------------------------------- record and split
 
 def test_digits_split_is_pinned():
-    # Pinned numbers, so runs stay comparable even after vaestudio.data (the old module) is gone.
+    # Pinned numbers, so runs stay comparable across versions of the loader.
     ds = load_dataset("digits")
     assert ds.test_idx[:8].tolist() == [1, 3, 7, 16, 29, 30, 51, 57] and int(ds.test_idx.sum()) == 156607
     assert len(ds.test_idx) == 180 and float(ds.x.sum()) == pytest.approx(35107.375)
+
+
+def test_digits_split_is_deterministic_and_disjoint():
+    a, b = load_dataset("digits"), load_dataset("digits")
+    assert a.n == 1797 and a.x.shape == (1797, 64) and a.labels.shape == (1797,)
+    assert torch.equal(a.train_idx, b.train_idx) and torch.equal(a.test_idx, b.test_idx)
+    assert len(set(a.train_idx.tolist()) & set(a.test_idx.tolist())) == 0
+    assert len(a.train_idx) + len(a.test_idx) == 1797
+    assert a.x.min() >= 0 and a.x.max() <= 1
 
 
 def test_digits_record_describes_itself():

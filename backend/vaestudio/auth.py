@@ -167,7 +167,10 @@ class PlainAuth:
         for s in sockets:
             s.plain_server = True
             s.zap_domain = ZAP_DOMAIN.encode()
-            monitor = s.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL)
+            # A NULL client against a PLAIN server fails either side first: here as a protocol
+            # error (mechanism mismatch), or, when the client noticed first and hung up, as a
+            # handshake that ended with no detail. Both are a client without a token.
+            monitor = s.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
             self._monitors.append((s, monitor))
         self._watching.set()
         self._watcher = threading.Thread(target=self._watch, name="vaestudio-auth-monitor", daemon=True)
@@ -192,7 +195,8 @@ class PlainAuth:
             while self._watching.is_set():
                 for monitor, _ in poller.poll(100):
                     event = recv_monitor_message(monitor)
-                    if event["value"] == zmq.PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
+                    mismatch = event["value"] == zmq.PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
+                    if mismatch or event["event"] == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL:
                         where = event["endpoint"].decode("utf-8", "replace")
                         self._refusals.refused(f"an unknown address to {where}", "no token (NULL security)")
         finally:

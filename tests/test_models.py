@@ -1,5 +1,6 @@
-"""The model zoo: every model x architecture on tiny fake data, the maths each variant relies on,
-custom layer specs and their errors, the registry and the JSON spec."""
+"""The models: the VAE's maths (closed-form KL, reparameterisation, loss reduction, likelihoods),
+every model x architecture on tiny fake data, the maths each variant relies on, free bits, custom
+layer specs and their errors, the registry and the JSON spec."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import torch
 
 from vaestudio.errors import ConfigError
 from vaestudio.models import MODELS, ModelOutput, ModelSpec, build_model, list_models, validate_spec
-from vaestudio.models.base import kl_standard_normal
+from vaestudio.models.base import kl_standard_normal, reparameterize
 from vaestudio.models.beta_tcvae import decomposed_kl
 from vaestudio.models.factor_vae import permute_dims
 from vaestudio.models.info_vae import mmd
@@ -44,6 +45,85 @@ def gen(seed: int = 0) -> torch.Generator:
 
 
 # ----- every model x architecture ------------------------------------------------------------------------
+# ----- the VAE (Kingma & Welling 2014) ------------------------------------------------------------
+def test_closed_form_kl_matches_monte_carlo_estimate():
+    g = torch.Generator().manual_seed(0)
+    mu = torch.randn(4, 3, generator=g)
+    logvar = torch.randn(4, 3, generator=g) * 0.5
+    # E_q[log q(z) - log p(z)] with 200k samples per row
+    std = torch.exp(0.5 * logvar)
+    z = mu + std * torch.randn(200_000, 4, 3, generator=g)
+    log_q = (-0.5 * ((z - mu) / std) ** 2 - torch.log(std) - 0.5 * math.log(2 * math.pi)).sum(-1)
+    log_p = (-0.5 * z**2 - 0.5 * math.log(2 * math.pi)).sum(-1)
+    mc = (log_q - log_p).mean(0)
+    closed = kl_standard_normal(mu, logvar).sum(1)  # (B,)
+    assert torch.allclose(closed, mc, atol=0.03), (closed, mc)
+
+
+def test_kl_is_zero_exactly_at_the_prior():
+    assert torch.allclose(kl_standard_normal(torch.zeros(2, 5), torch.zeros(2, 5)), torch.zeros(2, 5))
+
+
+def test_reparameterised_sample_has_the_posterior_moments_and_carries_gradients():
+    mu = torch.tensor([[1.5, -2.0]], requires_grad=True)
+    logvar = torch.tensor([[0.0, math.log(4.0)]], requires_grad=True)
+    z = reparameterize(mu.expand(100_000, 2), logvar.expand(100_000, 2), torch.Generator().manual_seed(1))
+    assert torch.allclose(z.mean(0), mu[0], atol=0.03)
+    assert torch.allclose(z.std(0), torch.tensor([1.0, 2.0]), atol=0.03)
+    z.sum().backward()
+    assert mu.grad is not None and logvar.grad is not None and torch.all(mu.grad != 0)
+
+
+def test_loss_is_summed_over_pixels_and_averaged_over_the_batch():
+    torch.manual_seed(0)
+    model = build_model(ModelSpec(input_dim=16, latent_dim=2, hidden=(8,)))
+    x = torch.rand(6, 16)
+    out = model(x, beta=2.0, generator=torch.Generator().manual_seed(3))
+    logits = model.decode_logits(out.z)
+    per_example = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)
+    assert torch.allclose(out.recon, per_example.mean())
+    assert torch.allclose(out.kl, kl_standard_normal(out.mu, out.logvar).sum(1).mean())
+    assert torch.allclose(out.loss, out.recon + 2.0 * out.kl)
+    # doubling the batch with the same rows leaves the per-example loss where it was
+    out2 = model(torch.cat([x, x]), beta=2.0)
+    assert abs(out2.kl.item() - out.kl.item()) < 1e-5
+
+
+def test_gaussian_likelihood_is_the_normal_negative_log_density():
+    model = build_model(ModelSpec(input_dim=3, latent_dim=2, hidden=(4,), likelihood="gaussian", obs_sigma=0.5))
+    x = torch.tensor([[0.1, 0.2, 0.3]])
+    mean = torch.tensor([[0.0, 0.5, 0.3]])
+    expected = -torch.distributions.Normal(mean, 0.5).log_prob(x).sum(1)
+    assert torch.allclose(model.reconstruction_nll(mean, x), expected)
+
+
+def test_decode_gives_pixel_values_in_unit_range():
+    model = build_model(ModelSpec(input_dim=64, latent_dim=2))
+    x = model.decode(torch.randn(10, 2) * 50)
+    assert x.shape == (10, 64) and x.min() >= 0 and x.max() <= 1
+
+
+def test_training_on_digits_lowers_the_loss():
+    from vaestudio.datasets import load_dataset
+
+    torch.manual_seed(0)
+    data = load_dataset("digits")
+    model = build_model(ModelSpec(input_dim=64, latent_dim=2))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = data.x[data.train_idx]
+    first = model(x).loss.item()
+    for _ in range(300):
+        batch = x[torch.randint(0, len(x), (128,))]
+        loss = model(batch).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        last = float(model(x).loss)
+    assert last < 0.75 * first, (first, last)
+
+
+# ----- every model of the zoo ----------------------------------------------------------------------
 @pytest.mark.parametrize("shape_key", list(SHAPES))
 @pytest.mark.parametrize("name", NAMES)
 def test_forward_backward_shapes_and_ranges(name, shape_key):
@@ -468,3 +548,17 @@ def test_model_spec_errors_name_the_problem_and_what_is_accepted():
         validate_spec(ModelSpec(encoder=[{"type": "relu"}]))
     with pytest.raises(ConfigError, match="latent_dim must be an integer from 1 to 256"):
         validate_spec(ModelSpec(latent_dim=0))
+
+
+def test_free_bits_apply_to_closed_form_kl_models_and_only_to_them():
+    """Models whose regulariser is the closed-form KL expose it per dimension (free bits clamp
+    that); models with another regulariser expose none, which leaves free bits off for them."""
+    for name in NAMES:
+        model = build_model(spec_for(name))
+        x, y = fake_batch(model.spec)
+        out = model(x, y if model.conditional else None, generator=gen())
+        dims = model.kl_per_dimension(out)
+        if name in ("vae", "beta_vae", "cvae"):
+            assert dims.shape == (model.latent_dim,) and torch.allclose(dims.sum(), out.kl, atol=1e-5), name
+        else:
+            assert dims is None, name

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "protocol" / "schema.json").read_text())
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "protocol" / "schema.json").read_text())
 _TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "map": (dict,), "list": (list,)}
 
 
