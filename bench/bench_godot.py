@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.backends import start_backend_process, stop_backend_process  # noqa: E402
-from godot_runner import run_script  # noqa: E402
+from support.godot import run_script  # noqa: E402
 
 
 def main() -> None:

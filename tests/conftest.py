@@ -9,6 +9,7 @@ import pytest
 import zmq
 
 from support.backends import Backend, start_backend_process, stop_backend_process
+from support.godot import REQUIRE_ENV, SKIP_PREFIX
 from vaestudio.datasets import load_dataset
 from vaestudio.models import ModelSpec
 from vaestudio.runs import RunStore
@@ -78,3 +79,16 @@ def backend():
     b = start_backend_process()
     yield b
     stop_backend_process(b)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """A skipped Godot test is a test that did not run: say so at the end, in capitals, with why."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if isinstance(r.longrepr, tuple) and SKIP_PREFIX in str(r.longrepr[2])]
+    if not skipped:
+        return
+    why = str(skipped[0].longrepr[2]).removeprefix("Skipped: ")
+    terminalreporter.write_sep("!", f"GODOT TESTS SKIPPED: {len(skipped)} tests of the Godot client did not run", red=True)
+    terminalreporter.write_line(why)
+    terminalreporter.write_line(f"Set GODOT=/path/to/godot4, or run as root on Debian/Ubuntu so scripts/godot.sh can "
+                                f"provision one. {REQUIRE_ENV}=1 (as .ci/run sets) turns these skips into failures.")

@@ -11,19 +11,13 @@ image is a real image, not a flat patch. The shipped UI scripts hold no test cod
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import struct
-import subprocess
 import threading
-import zlib
-from pathlib import Path
 
 import pytest
 import zmq
 
-import godot_runner
 from support.backends import free_port
+from support.scene import SCENE_TIMEOUT_S, hue_bucket, read_png, region_pixels, run_main_scene, script_problems
 from vaestudio.datasets import load_dataset
 from vaestudio.models import ModelSpec
 from vaestudio.runs import RunStore
@@ -32,132 +26,6 @@ from vaestudio.train_config import TrainConfig
 from vaestudio.trainer import Trainer
 
 pytestmark = pytest.mark.godot
-
-SCENE_TIMEOUT_S = 60  # the scene's own limit; the process gets more
-PROCESS_TIMEOUT_S = 150
-DRIVER_SCENE = "res://tests/drivers/studio_driver.tscn"
-
-
-# --- a small PNG reader (8-bit RGB/RGBA, no interlace: what Godot's save_png writes) ----------
-
-
-def read_png(path: Path) -> tuple[int, int, list[bytes]]:
-    """Returns (width, height, rows); each row holds width RGBA pixels (4 bytes each)."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
-    pos, idat, header = 8, bytearray(), None
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        pos += 12 + length
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        elif kind == b"IEND":
-            break
-    assert header is not None, "PNG without IHDR"
-    width, height, depth, color_type, _, _, interlace = header
-    assert depth == 8 and color_type in (2, 6) and interlace == 0, f"unsupported PNG {header}"
-    bpp = 4 if color_type == 6 else 3
-    raw = zlib.decompress(bytes(idat))
-    stride = width * bpp
-    rows: list[bytes] = []
-    prior = bytearray(stride)
-    for y in range(height):
-        start = y * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
-        _unfilter(kind, line, prior, bpp)
-        rows.append(bytes(line) if bpp == 4 else _rgb_to_rgba(line))
-        prior = line
-    return width, height, rows
-
-
-def _unfilter(kind: int, line: bytearray, prior: bytearray, bpp: int) -> None:
-    """Undoes one scanline's filter in place (PNG spec, section 9)."""
-    n = len(line)
-    if kind == 0:
-        return
-    if kind == 1:
-        for i in range(bpp, n):
-            line[i] = (line[i] + line[i - bpp]) & 0xFF
-    elif kind == 2:
-        for i in range(n):
-            line[i] = (line[i] + prior[i]) & 0xFF
-    elif kind == 3:
-        for i in range(n):
-            left = line[i - bpp] if i >= bpp else 0
-            line[i] = (line[i] + ((left + prior[i]) >> 1)) & 0xFF
-    elif kind == 4:
-        for i in range(n):
-            a = line[i - bpp] if i >= bpp else 0
-            b = prior[i]
-            c = prior[i - bpp] if i >= bpp else 0
-            p = a + b - c
-            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-            line[i] = (line[i] + pred) & 0xFF
-    else:
-        raise AssertionError(f"bad PNG filter type {kind}")
-
-
-def _rgb_to_rgba(line: bytearray) -> bytes:
-    out = bytearray()
-    for i in range(0, len(line), 3):
-        out += line[i : i + 3] + b"\xff"
-    return bytes(out)
-
-
-def region_pixels(rows: list[bytes], rect: list[int]) -> list[tuple[int, int, int]]:
-    x, y, w, h = rect
-    pixels = []
-    for row in rows[y : y + h]:
-        for i in range(x * 4, (x + w) * 4, 4):
-            pixels.append((row[i], row[i + 1], row[i + 2]))
-    return pixels
-
-
-def hue_bucket(r: int, g: int, b: int) -> int:
-    """One of 12 hue sectors of a saturated colour."""
-    hi, lo = max(r, g, b), min(r, g, b)
-    d = hi - lo
-    if hi == r:
-        h = ((g - b) / d) % 6
-    elif hi == g:
-        h = (b - r) / d + 2
-    else:
-        h = (r - g) / d + 4
-    return int(h * 2) % 12
-
-
-# --- running the scene ---------------------------------------------------------------------
-
-
-def run_main_scene(*user_args: str) -> subprocess.CompletedProcess[str]:
-    """Runs main.tscn inside the test driver scene, which reads the driver arguments."""
-    godot_runner.ensure_imported()
-    if os.environ.get("GODOT") and not shutil.which("xvfb-run"):
-        pytest.skip("$GODOT is set but xvfb-run is missing; the picture test needs a virtual screen")
-    cmd = [
-        str(godot_runner.GODOT_SH),
-        "--xvfb",
-        "--rendering-driver",
-        "opengl3",
-        "--path",
-        str(godot_runner.PROJECT),
-        DRIVER_SCENE,
-        "--",
-        *user_args,
-    ]
-    return godot_runner.run_group(cmd, PROCESS_TIMEOUT_S, "the main scene")
-
-
-def script_problems(output: str) -> list[str]:
-    """Lines where Godot reported a script error or a GDScript warning."""
-    keys = ("SCRIPT ERROR", "Parse Error", "GDScript::", "res://ui/", "res://main",
-            "res://tests/")
-    return [line for line in output.splitlines() if any(k in line for k in keys)]
-
 
 def test_main_scene_shows_points_and_a_decoded_image(backend, tmp_path):
     shot = tmp_path / "studio.png"

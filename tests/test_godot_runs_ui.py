@@ -15,7 +15,7 @@ import json
 import pytest
 
 from support.backends import start_backend_process, stop_backend_process
-from test_godot_picture import read_png, run_main_scene, script_problems
+from support.scene import read_png, run_main_scene, script_problems
 
 pytestmark = pytest.mark.godot
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from godot_runner import run_script
+from support.godot import run_script
 
 pytestmark = pytest.mark.godot
 

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import zmq
 
-from godot_runner import run_script, start_script
+from support.godot import run_script, start_script
 from vaestudio.auth import PlainAuth
 
 pytestmark = pytest.mark.godot
