@@ -20,4 +20,4 @@ bench-models: venv
 # Every view of the Studio, rendered against a live backend under Xvfb, into docs/screenshots/
 # (and the main view into docs/screenshot.png for the README).
 screenshots: venv
-	.venv/bin/python godot_client/tests/render_screenshots.py docs/screenshots
+	.venv/bin/python scripts/render_screenshots.py docs/screenshots

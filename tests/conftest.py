@@ -35,17 +35,18 @@ def default_runs_folder(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def make_server(tmp_path):
     """Starts in-process servers (trainer thread + server loop thread) on random loopback ports,
-    with runs under tmp_path/runs and data files readable from tmp_path/data."""
+    with runs under tmp_path/runs and data files readable from tmp_path/data; with `token`, both
+    sockets want ZMTP PLAIN credentials (protocol/README.md, Security)."""
     started: list[tuple[Server, threading.Thread]] = []
     (tmp_path / "data").mkdir(exist_ok=True)
 
     def start(paused: bool = True, latent_dim: int = 2, model: str = "vae", dataset: str = "digits",
-              **train: object) -> Backend:
+              token: str | None = None, **train: object) -> Backend:
         store = RunStore(tmp_path / "runs")
         trainer = Trainer(load_dataset(dataset), ModelSpec(name=model, latent_dim=latent_dim), TrainConfig(**train),
                           store=store)
         server = Server(trainer, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*", store=store,
-                        data_dirs=[tmp_path / "data"], context=zmq.Context())
+                        data_dirs=[tmp_path / "data"], context=zmq.Context(), token=token)
         trainer.start_thread()
         if not paused:
             trainer.start()
@@ -58,7 +59,8 @@ def make_server(tmp_path):
     for server, thread in started:
         server.stop()
         thread.join(10)
-        server.ctx.term()
+        assert not thread.is_alive(), "the server loop did not stop"
+        server.ctx.term()  # hangs (and the test times out) if a socket was left open
 
 
 @pytest.fixture

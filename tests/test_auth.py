@@ -4,22 +4,15 @@ serving the right client and refusing the others, over real sockets on random lo
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 import pytest
-import zmq
 
 from vaestudio import auth
 from vaestudio.auth import AuthError, check_bind_allowed, is_loopback
 from vaestudio.client import Client
-from vaestudio.train_config import TrainConfig
-from vaestudio.datasets import load_dataset
 from vaestudio.errors import UserError
-from vaestudio.models import ModelSpec
-from vaestudio.runs import RunStore
 from vaestudio.server import Server
-from vaestudio.trainer import Trainer
 
 TOKEN = "correct-horse-battery"
 WRONG = "not-the-token-42"
@@ -72,20 +65,9 @@ def test_tokens_plain_cannot_carry_are_refused(token):
 
 
 @pytest.fixture
-def secured(tmp_path):
+def secured(make_server):
     """A paused in-process server that wants TOKEN, on random loopback ports."""
-    store = RunStore(tmp_path / "runs")
-    trainer = Trainer(load_dataset("digits"), ModelSpec(name="vae", latent_dim=2), TrainConfig(), store=store)
-    server = Server(trainer, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*", store=store, context=zmq.Context(),
-                    token=TOKEN)
-    trainer.start_thread()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.stop()
-    thread.join(10)
-    assert not thread.is_alive()
-    server.ctx.term()  # hangs (and the run times out) if the authenticator left a socket open
+    return make_server(paused=True, token=TOKEN).server
 
 
 def _client(server: Server, token: str | None, timeout: float) -> Client:

@@ -80,10 +80,14 @@ def test_serve_logs_where_it_listens_and_stops_cleanly_on_sigterm():
 
 def test_ctrl_c_stops_cleanly():
     b = start_backend_process()
-    b.process.send_signal(signal.SIGINT)
-    out, _ = b.process.communicate(timeout=20)
+    try:
+        b.process.send_signal(signal.SIGINT)
+        out, _ = b.process.communicate(timeout=30)
+    finally:  # a server that did not stop must not outlive the test (and train on for hours)
+        if b.process.poll() is None:
+            b.process.kill()
+        b.tmp.cleanup()
     assert b.process.returncode == 0 and "stopped at step" in out and "Traceback" not in out
-    b.tmp.cleanup()
 
 
 def test_unknown_dataset_is_a_clear_error(tmp_path):

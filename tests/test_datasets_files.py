@@ -217,7 +217,7 @@ def test_large_images_refused_with_a_hint_or_resized(tmp_path):
 def test_file_options_checked(tmp_path, imgs):
     np.save(tmp_path / "d.npy", imgs[0])
     for opts, text in [({"normalize": "zscore"}, "option 'normalize' must be one of"),
-                       ({"binarize": 2}, "option 'binarize' must be a number from 0.0 to 1.0"),
+                       ({"binarize": 2}, "option 'binarize' must be a number from 0 to 1"),
                        ({"channels": 2}, "option 'channels' must be one of 1, 3"),
                        ({"resize": [8]}, "option 'resize'"),
                        ({"image_shape": [8, 0]}, "option 'image_shape'"),

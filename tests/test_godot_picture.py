@@ -11,19 +11,11 @@ image is a real image, not a flat patch. The shipped UI scripts hold no test cod
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
-import zmq
 
 from support.backends import free_port
 from support.scene import SCENE_TIMEOUT_S, hue_bucket, read_png, region_pixels, run_main_scene, script_problems
-from vaestudio.datasets import load_dataset
-from vaestudio.models import ModelSpec
-from vaestudio.runs import RunStore
-from vaestudio.server import Server
-from vaestudio.train_config import TrainConfig
-from vaestudio.trainer import Trainer
 
 pytestmark = pytest.mark.godot
 
@@ -90,20 +82,9 @@ TOKEN = "studio-token-7"
 
 
 @pytest.fixture
-def secured(tmp_path):
+def secured(make_server):
     """An in-process server that trains and wants TOKEN (ZMTP PLAIN), on random loopback ports."""
-    store = RunStore(tmp_path / "runs")
-    trainer = Trainer(load_dataset("digits"), ModelSpec(name="vae", latent_dim=2), TrainConfig(), store=store)
-    server = Server(trainer, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*", store=store, context=zmq.Context(),
-                    token=TOKEN)
-    trainer.start_thread()
-    trainer.start()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.stop()
-    thread.join(10)
-    server.ctx.term()
+    return make_server(paused=False, token=TOKEN).server
 
 
 def test_connect_dialog_reconnects_elsewhere_with_a_token(secured, tmp_path):

@@ -193,8 +193,16 @@ def _serve(args: argparse.Namespace) -> int:
     except Exception as exc:  # most often: the address is in use
         log.error("cannot listen on %s / %s: %s", args.control, args.stream, exc)
         return 2
-    # SIGTERM ends the loop like Ctrl-C does, so a supervisor's stop is just as clean.
-    signal.signal(signal.SIGTERM, lambda *_: server.stop())
+    # Ctrl-C and SIGTERM ask the loop to stop; it closes the sockets and the trainer on its way out.
+    # A handler, not KeyboardInterrupt: an exception can land anywhere (inside a close, a join) and
+    # leave a half-stopped server. A second Ctrl-C interrupts at once, for a stop that hangs.
+    def stop(signum: int, _frame: object) -> None:
+        server.stop()
+        if signum == signal.SIGINT:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     spec = trainer.spec
     log.info("training %s (latent_dim %d, %s) on %s: %d rows, shape %s; run %s in %s",
              spec.name, spec.latent_dim, spec.arch, trainer.dataset.name, trainer.dataset.n,

@@ -49,6 +49,9 @@ class Client:
             check_token(token)  # before any socket exists, so a bad token leaks none
         self.dealer = self.ctx.socket(zmq.DEALER)
         self.dealer.setsockopt(zmq.LINGER, 0)
+        # A DEALER with no live connection blocks on send (after a refused handshake libzmq drops
+        # the connection for good): give up after the timeout instead of hanging.
+        self.dealer.setsockopt(zmq.SNDTIMEO, max(1, int(timeout * 1000)))
         if token is not None:
             use_token(self.dealer, token)
         self.dealer.connect(control)
@@ -72,7 +75,11 @@ class Client:
     def send(self, op: str, args: dict | None = None) -> int:
         """Sends a request without waiting; returns its id (collect it with `reply`)."""
         rid = next(self._ids)
-        self.dealer.send(wire.pack({"v": PROTOCOL_VERSION, "id": rid, "op": op, "args": args or {}}))
+        try:
+            self.dealer.send(wire.pack({"v": PROTOCOL_VERSION, "id": rid, "op": op, "args": args or {}}))
+        except zmq.Again:
+            raise TimeoutError(f"could not send {op!r} within {self.timeout} s: no connection to the server "
+                               "(is it running, and does it want a token?)") from None
         return rid
 
     def reply(self, rid: int, timeout: float | None = None) -> dict:

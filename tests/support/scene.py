@@ -10,7 +10,6 @@ import subprocess
 import zlib
 from pathlib import Path
 
-import pytest
 
 from support import godot as godot_runner
 

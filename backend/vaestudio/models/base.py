@@ -174,7 +174,7 @@ class BaseVAE(nn.Module):
                      y: torch.Tensor | None = None) -> torch.Tensor:
         """(n, Z) draws from p(z), on the model's device. The prior does not depend on labels; pass `y`
         to decode()."""
-        z = torch.randn(n, self.latent_dim, generator=generator, device=_rng_device(generator, self))
+        z = torch.randn(n, self.latent_dim, generator=generator, device=rng_device(generator, self))
         return z.to(self._device())
 
     def kl_per_example(self, z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -257,7 +257,7 @@ class BaseVAE(nn.Module):
         return kl_standard_normal(mu, logvar).mean(dim=0)
 
 
-def _rng_device(generator: torch.Generator | None, model: nn.Module) -> torch.device:
+def rng_device(generator: torch.Generator | None, model: nn.Module) -> torch.device:
     """Random numbers are drawn where the generator lives (any device's generator works)."""
     return generator.device if generator is not None else next(model.parameters()).device
 

@@ -22,11 +22,12 @@ dummy batch, so a mismatch names the layer and the shapes that met.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from torch import nn
 
+from vaestudio import checks
 from vaestudio.errors import ConfigError
 
 REQUIRED = object()
@@ -34,20 +35,37 @@ MAX_LAYERS = 64
 MAX_WIDTH = 8192
 MAX_VALUES_PER_EXAMPLE = 1 << 22  # a dry-run guard against specs that would exhaust memory
 
-# type -> {key: (check, default)}; checks are the names handled in _check_value
-LAYER_KEYS: dict[str, dict[str, tuple[str, Any]]] = {
-    "linear": {"out": ("width", REQUIRED), "bias": ("bool", True)},
-    "conv": {"out": ("width", REQUIRED), "kernel": ("pos_int", 3), "stride": ("pos_int", 1),
-             "padding": ("nonneg_int", 0)},
-    "deconv": {"out": ("width", REQUIRED), "kernel": ("pos_int", 4), "stride": ("pos_int", 2),
-               "padding": ("nonneg_int", 1), "output_padding": ("nonneg_int", 0)},
-    "upsample": {"scale": ("pos_int", 2), "mode": ("mode", "nearest")},
+
+
+def _width(label: str, v: Any) -> int:
+    return checks.integer(label, v, 1, MAX_WIDTH)
+
+
+def _kernel_part(lo: int):
+    """Kernel sizes, strides, paddings and scales: small integers from lo to 64."""
+    return lambda label, v: checks.integer(label, v, lo, 64)
+
+
+def _shape(label: str, v: Any) -> list[int]:
+    if not isinstance(v, (list, tuple)) or not 1 <= len(v) <= 3:
+        raise ConfigError(f"{label} must be a list of 1 to 3 positive integers, e.g. [64, 4, 4], got {v!r}")
+    return [checks.integer(label, s, 1, MAX_WIDTH) for s in v]
+
+
+# type -> {key: (check(label, value) -> value, default)}
+LAYER_KEYS: dict[str, dict[str, tuple[Callable[[str, Any], Any], Any]]] = {
+    "linear": {"out": (_width, REQUIRED), "bias": (checks.boolean, True)},
+    "conv": {"out": (_width, REQUIRED), "kernel": (_kernel_part(1), 3), "stride": (_kernel_part(1), 1),
+             "padding": (_kernel_part(0), 0)},
+    "deconv": {"out": (_width, REQUIRED), "kernel": (_kernel_part(1), 4), "stride": (_kernel_part(1), 2),
+               "padding": (_kernel_part(0), 1), "output_padding": (_kernel_part(0), 0)},
+    "upsample": {"scale": (_kernel_part(1), 2), "mode": (lambda label, v: checks.choice(label, v, ("nearest", "bilinear")), "nearest")},
     "relu": {}, "gelu": {}, "tanh": {}, "elu": {},
-    "leaky_relu": {"slope": ("number", 0.2)},
+    "leaky_relu": {"slope": (lambda label, v: checks.number(label, v, -100.0, 100.0), 0.2)},
     "batchnorm": {}, "layernorm": {},
-    "dropout": {"p": ("prob", 0.1)},
+    "dropout": {"p": (lambda label, v: checks.number(label, v, 0.0, 0.99), 0.1)},
     "flatten": {},
-    "unflatten": {"shape": ("shape", REQUIRED)},
+    "unflatten": {"shape": (_shape, REQUIRED)},
 }
 IMAGE_LAYERS = ("conv", "deconv", "upsample")
 FLAT_LAYERS = ("linear",)
@@ -78,37 +96,9 @@ def check_layer_specs(specs: Any, where: str) -> list[dict[str, Any]]:
                     raise ConfigError(f"{where} layer {i} ({kind}): missing key {key!r}")
                 full[key] = default
             else:
-                full[key] = _check_value(f"{where} layer {i} ({kind}): {key!r}", check, layer[key])
+                full[key] = check(f"{where} layer {i} ({kind}): {key!r}", layer[key])
         out.append(full)
     return out
-
-
-def _check_value(label: str, check: str, v: Any) -> Any:
-    is_int = isinstance(v, int) and not isinstance(v, bool)
-    if check == "width" and is_int and 1 <= v <= MAX_WIDTH:
-        return v
-    if check == "pos_int" and is_int and 1 <= v <= 64:
-        return v
-    if check == "nonneg_int" and is_int and 0 <= v <= 64:
-        return v
-    if check == "bool" and isinstance(v, bool):
-        return v
-    if check == "number" and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-        return float(v)
-    if check == "prob" and isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1:
-        return float(v)
-    if check == "mode" and v in ("nearest", "bilinear"):
-        return v
-    if check == "shape" and isinstance(v, (list, tuple)) and 1 <= len(v) <= 3 and all(
-            isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in v):
-        return list(v)
-    wanted = {
-        "width": f"an integer from 1 to {MAX_WIDTH}", "pos_int": "an integer from 1 to 64",
-        "nonneg_int": "an integer from 0 to 64", "bool": "true or false", "number": "a finite number",
-        "prob": "a number in [0, 1)", "mode": "'nearest' or 'bilinear'",
-        "shape": "a list of 1 to 3 positive integers, e.g. [64, 4, 4]",
-    }[check]
-    raise ConfigError(f"{label} must be {wanted}, got {v!r}")
 
 
 def _make_layer(layer: dict[str, Any], shape: tuple[int, ...], label: str) -> nn.Module:

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from vaestudio import checks
-from vaestudio.models.base import BaseVAE, ModelOutput, _rng_device, gaussian_log_density
+from vaestudio.models.base import BaseVAE, ModelOutput, rng_device, gaussian_log_density
 
 PER_DIM_KL_SAMPLES = 16
 
@@ -75,7 +75,7 @@ class VampVAE(BaseVAE):
         return self.log_posterior(z, mu, logvar) - self.log_prior(z)  # (B,) Monte Carlo
 
     def sample_prior(self, n: int, generator=None, y=None) -> torch.Tensor:
-        device = _rng_device(generator, self)
+        device = rng_device(generator, self)
         mu_k, logvar_k = self.prior_components()  # (K, Z)
         idx = torch.randint(mu_k.shape[0], (n,), generator=generator, device=device).to(mu_k.device)  # uniform
         eps = torch.randn((n, self.latent_dim), generator=generator, device=device).to(mu_k.device)

@@ -43,7 +43,7 @@ from torch import nn
 
 from vaestudio import checks
 from vaestudio.errors import ConfigError
-from vaestudio.models.base import BaseVAE, ModelOutput, _rng_device
+from vaestudio.models.base import BaseVAE, ModelOutput, rng_device
 
 USAGE_DECAY = 0.99  # EMA of code usage, for the empirical prior and dead-code restarts
 DEAD_USAGE = 0.1  # a code whose usage share falls below DEAD_USAGE / K (~230 unused steps) is restarted
@@ -114,7 +114,7 @@ class VQVAE(BaseVAE):
     def sample_prior(self, n: int, generator=None, y=None) -> torch.Tensor:
         k = self.codebook.shape[0]
         weights = self.usage if self.hparams.prior == "empirical" else torch.ones(k, device=self.usage.device)
-        weights = weights.to(_rng_device(generator, self)).clamp_min(0) + 1e-12  # (K,) unnormalised
+        weights = weights.to(rng_device(generator, self)).clamp_min(0) + 1e-12  # (K,) unnormalised
         idx = torch.multinomial(weights, n, replacement=True, generator=generator).to(self.codebook.device)
         return self.codebook.detach()[idx]  # (n, Z)
 

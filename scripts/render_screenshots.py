@@ -5,21 +5,21 @@ Studio inside the test driver scene (tests/drivers/studio_driver.tscn) under Xvf
 the driver's `--screenshot=PATH` saves the picture (and PATH.json, removed here) and quits. The
 last view has no backend at all: the waiting overlay. Godot comes from scripts/godot.sh.
 
-    python godot_client/tests/render_screenshots.py [OUT_DIR] [--readme PNG]
+    python scripts/render_screenshots.py [OUT_DIR] [--readme PNG]
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))  # the tests' helpers start and stop the backend
+from support.backends import free_port, start_backend_process, stop_backend_process  # noqa: E402
+
 GODOT_SH = REPO / "scripts" / "godot.sh"
 PROJECT = REPO / "godot_client"
 DRIVER_SCENE = "res://tests/drivers/studio_driver.tscn"
@@ -33,12 +33,6 @@ VIEWS: dict[str, list[str]] = {
     "runs": ["--tab=runs", "--auto-new-run=cvae", "--auto-label=3", "--auto-actions=eval",
              "--screenshot-frames=30", "--screenshot-after=6"],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def render(out: Path, args: list[str], expect: int = 0) -> None:
@@ -61,22 +55,12 @@ def main() -> None:
     options.out.mkdir(parents=True, exist_ok=True)
     subprocess.run([str(GODOT_SH), "--headless", "--path", str(PROJECT), "--import"],
                    capture_output=True, check=True, timeout=300, cwd=REPO)
-    control, stream = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
-    with tempfile.TemporaryDirectory(prefix="vaestudio-shots-") as runs:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "vaestudio", "--runs-dir", runs, "serve", "--control", control,
-             "--stream", stream, "--seed", "0"],
-            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-        )
-        try:
-            time.sleep(2.0)
-            if server.poll() is not None:
-                sys.exit(f"vaestudio serve exited with {server.returncode}")
-            for name, args in VIEWS.items():
-                render(options.out / f"{name}.png", [f"--control={control}", f"--stream={stream}", *args])
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
+    backend = start_backend_process("--seed", "0")  # runs in a temporary folder, removed at stop
+    try:
+        for name, args in VIEWS.items():
+            render(options.out / f"{name}.png", [f"--control={backend.control}", f"--stream={backend.stream}", *args])
+    finally:
+        stop_backend_process(backend)
     # Nothing listens: the overlay; the driver gives up waiting for frames (exit code 3).
     absent = [f"--control=tcp://127.0.0.1:{free_port()}", f"--stream=tcp://127.0.0.1:{free_port()}"]
     render(options.out / "waiting.png", [*absent, "--screenshot-timeout=3"], expect=3)
