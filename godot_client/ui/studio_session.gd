@@ -308,10 +308,9 @@ func _on_reply(_reply: Dictionary, request: VaeStudioRequest, on_reply: Callable
 
 ## The error sentence of a failed request, e.g. "invalid_argument: lr must be > 0".
 static func describe_error(request: VaeStudioRequest) -> String:
-	var error: Variant = request.reply.get("error")
-	if error is Dictionary:
-		return "%s: %s" % [request.error_code(), str(error.get("message", ""))]
-	return "The backend answered with an error."
+	if request.error_code().is_empty():
+		return "The backend answered with an error."
+	return "%s: %s" % [request.error_code(), request.error_message()]
 
 
 ## Like [method describe_error], but an `unknown_op` reply becomes a sentence a user can act on.

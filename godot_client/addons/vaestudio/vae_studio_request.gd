@@ -42,6 +42,12 @@ func error_code() -> String:
 	return str(error.get("code", "")) if error is Dictionary else ""
 
 
+## The error sentence of a failed request ("" when ok or not done).
+func error_message() -> String:
+	var error: Variant = reply.get("error")
+	return str(error.get("message", "")) if error is Dictionary else ""
+
+
 ## Marks the request done and emits [signal finished]; later calls are ignored.
 func finish(with_reply: Dictionary) -> bool:
 	if done:
