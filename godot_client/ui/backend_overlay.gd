@@ -28,15 +28,28 @@ func _ready() -> void:
 
 func _on_connection_changed(connected: bool) -> void:
 	visible = not connected
-	_title.text = "Waiting for the VAE Studio backend at %s" % StudioSession.control_endpoint()
+	_show_headline(false)
+	_refresh_detail()
+
+
+## The headline says what to do: start a backend, or, once one refused the token, fix the token.
+func _show_headline(refused: bool) -> void:
+	var control: String = StudioSession.control_endpoint()
+	if refused:
+		_title.text = "The backend at %s wants a different token" % control
+		_hint.text = (
+			"It runs, but refuses this Studio's token. Press Change endpoints… and type the token"
+			+ " it was started with (--token or VAESTUDIO_TOKEN)."
+		)
+		return
+	_title.text = "Waiting for the VAE Studio backend at %s" % control
 	_hint.text = (
 		(
 			"Start it with  make run  (or  vaestudio serve --control %s).  This screen connects"
-			% StudioSession.control_endpoint()
+			% control
 		)
 		+ " by itself as soon as it is up."
 	)
-	_refresh_detail()
 
 
 func _on_endpoints_changed(_control: String, _stream: String) -> void:
@@ -44,6 +57,7 @@ func _on_endpoints_changed(_control: String, _stream: String) -> void:
 
 
 func _on_connection_refused(_reason: String) -> void:
+	_show_headline(true)
 	_refresh_detail()
 
 
