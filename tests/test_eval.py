@@ -46,3 +46,27 @@ def test_cancel_reaches_only_the_requests_of_the_same_client(server, client):
         assert other.call("cancel", id=rid) == {"cancelled": False}
     assert client.call("cancel", id=rid) == {"cancelled": True}
     assert client.reply(rid, timeout=30)["error"]["code"] == "cancelled"
+
+
+def test_export_checks_its_deadline_between_pieces_and_stops(tmp_path):
+    """run.export is a long op too: it asks its deadline between pieces of work and stops there."""
+    from vaestudio.datasets import load_dataset
+    from vaestudio.export import export_model_files
+    from vaestudio.models import ModelSpec, build_model, fit_spec
+    from vaestudio.tasks import Deadline, TimedOut
+
+    data = load_dataset("digits")
+    model = build_model(fit_spec(ModelSpec(), data))
+    deadline = Deadline("run.export", 0.05)
+    time.sleep(0.1)
+    with pytest.raises(TimedOut, match="run.export took longer than its limit of 0.05 s"):
+        export_model_files(tmp_path, model, data, ("latents", "samples"), check=deadline.check)
+    assert not list(tmp_path.iterdir())  # stopped before writing anything
+    assert export_model_files(tmp_path, model, data, ("latents", "samples"), check=lambda: None) == [
+        "latents.npz", "latents.csv", "samples.png"]
+
+
+def test_run_export_takes_a_time_limit(client):
+    with pytest.raises(RemoteError, match="'time_limit_s' must be a number from 0.1 to 3600"):
+        client.call("run.export", items=["samples"], time_limit_s=0)
+    assert client.call("run.export", items=["samples"], time_limit_s=60, timeout=60)["files"] == ["samples.png"]

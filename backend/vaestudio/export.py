@@ -10,6 +10,7 @@ import csv
 import json
 import logging
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -119,12 +120,15 @@ def onnx_decoder(decoder, latent_dim: int, path: Path) -> bool:
 EXPORT_ITEMS = ("checkpoint", "config", "metrics", "latents", "samples", "reconstructions", "latent_map", "onnx")
 
 
-def export_model_files(folder: Path, model, dataset, items: tuple[str, ...], seed: int = 0) -> list[str]:
+def export_model_files(folder: Path, model, dataset, items: tuple[str, ...], seed: int = 0,
+                       check: Callable[[], None] | None = None) -> list[str]:
     """Writes the model-derived items into `folder`; returns their names relative to it.
 
     `model` is a BaseVAE on the CPU, `dataset` the run's data set. checkpoint/config are the
-    caller's (they need the trainer); metrics needs only the folder.
+    caller's (they need the trainer); metrics needs only the folder. `check` is called between
+    pieces of work and may raise to stop (cancelled, out of time).
     """
+    check = check or (lambda: None)
     written: list[str] = []
     model.eval()
     gen = torch.Generator().manual_seed(seed)
@@ -147,6 +151,7 @@ def export_model_files(folder: Path, model, dataset, items: tuple[str, ...], see
             rows = torch.arange(dataset.n)
             mus, logvars = [], []
             for start in range(0, dataset.n, 1024):
+                check()
                 r = rows[start : start + 1024]
                 mu, logvar = model.encode(dataset.x[r], labels_for(r))
                 mus.append(mu)
@@ -158,12 +163,14 @@ def export_model_files(folder: Path, model, dataset, items: tuple[str, ...], see
             if "latent_map" in items:
                 latent_map(mu, labels).save(folder / "latent_map.png")
                 written.append("latent_map.png")
+        check()
         if "samples" in items and is_image:
             n = 64
             z = model.sample_prior(n, gen)
             y = (torch.arange(n) % model.num_classes) if model.conditional else None
             image_grid(to_u8(model.decode(z, y))).save(folder / "samples.png")
             written.append("samples.png")
+        check()
         if "reconstructions" in items and is_image:
             rows = dataset.test_idx[:32]
             x = dataset.x[rows]
@@ -173,6 +180,7 @@ def export_model_files(folder: Path, model, dataset, items: tuple[str, ...], see
             pairs = torch.stack([x, recon], dim=1).reshape(2 * len(x), -1)  # originals and recons interleaved
             image_grid(to_u8(pairs), ncols=16).save(folder / "reconstructions.png")
             written.append("reconstructions.png")
+        check()
         if "onnx" in items and not model.conditional:
             if onnx_decoder(DecoderModule(model).eval(), model.latent_dim, folder / "decoder.onnx"):
                 written.append("decoder.onnx")

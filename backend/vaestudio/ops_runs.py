@@ -76,7 +76,7 @@ def run_load(session: Session, args: dict, reply: Reply) -> None:
 
 
 def run_export(session: Session, args: dict, reply: Reply) -> None:
-    op_args.only(args, ("run", "items"))
+    op_args.only(args, ("run", "items", "time_limit_s"))
     items = args.get("items", list(EXPORT_ITEMS))
     if not isinstance(items, list) or not items or any(i not in EXPORT_ITEMS for i in items):
         raise ConfigError(f"'items' must be a non-empty list of: {', '.join(EXPORT_ITEMS)}")
@@ -84,19 +84,23 @@ def run_export(session: Session, args: dict, reply: Reply) -> None:
     if not isinstance(run, str):
         raise ConfigError("'run' must be a run name from run.list")
     session.store.folder(run, must_exist=run != session.trainer.run)
-    session.export(reply, run, tuple(items))
+    session.export(reply, run, tuple(items), _time_limit(args))
 
 
 def evaluate(session: Session, args: dict, reply: Reply) -> None:
     op_args.only(args, ("split", "iw_samples", "time_limit_s"))
     split = checks.choice("'split'", args.get("split", "test"), ("train", "test"))
     k = op_args.integer(args, "iw_samples", 0, MAX_IW_SAMPLES, default=0)
-    limit = op_args.number(args, "time_limit_s", 0.1, MAX_TIME_LIMIT_S, default=DEFAULT_TIME_LIMIT_S)
-    session.evaluate(reply, split, k, limit)
+    session.evaluate(reply, split, k, _time_limit(args))
+
+
+def _time_limit(args: dict) -> float:
+    """A long op's `time_limit_s`: past it the op stops and replies timed_out."""
+    return op_args.number(args, "time_limit_s", 0.1, MAX_TIME_LIMIT_S, default=DEFAULT_TIME_LIMIT_S)
 
 
 def cancel(session: Session, args: dict, reply: Reply) -> None:
-    """Stops a long op (eval) that this client asked for; that op then replies `cancelled`."""
+    """Stops a long op (eval, run.export) that this client asked for; it then replies `cancelled`."""
     op_args.only(args, ("id",))
     target = op_args.integer(args, "id", -(2**63), 2**63 - 1)
     if target is None:

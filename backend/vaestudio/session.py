@@ -109,15 +109,15 @@ class Session:
         self.tasks.start(reply, work, "run.new" if event == "new_run" else "run.load")
 
     # ----- slow work on a run ----------------------------------------------------------------------
-    def export(self, reply: Reply, run: str, items: tuple[str, ...]) -> None:
+    def export(self, reply: Reply, run: str, items: tuple[str, ...], time_limit_s: float) -> None:
         live = self.trainer
 
-        def work(_: Deadline) -> dict:
-            result = export_run(run, items, live, self.store, self.data_dirs)
+        def work(deadline: Deadline) -> dict:
+            result = export_run(run, items, live, self.store, self.data_dirs, deadline.check)
             live.emit("log", level="info", event="exported", message=f"exported {len(result['files'])} files into run {run}")
             return result
 
-        self.tasks.start(reply, work, "run.export")
+        self.tasks.start(reply, work, "run.export", time_limit_s)
 
     def evaluate(self, reply: Reply, split: str, iw_samples: int, time_limit_s: float) -> None:
         """Evaluates the newest weights on a copy, so training goes on meanwhile."""
@@ -151,7 +151,8 @@ def model_from_snapshot(trainer: Trainer) -> BaseVAE:
     return model.eval()
 
 
-def export_run(run: str, items: tuple[str, ...], live: Trainer, store: RunStore, data_dirs: list[Path]) -> dict:
+def export_run(run: str, items: tuple[str, ...], live: Trainer, store: RunStore, data_dirs: list[Path],
+               check: Callable[[], None] | None = None) -> dict:
     """Writes the export items into the run's folder; returns {run, files} (paths relative to it)."""
     files: list[str] = []
     if run == live.run:
@@ -168,5 +169,5 @@ def export_run(run: str, items: tuple[str, ...], live: Trainer, store: RunStore,
     if "config" in items:
         files += ["config.json", "environment.json"]
     with torch.no_grad():
-        files += export_model_files(folder, model, dataset, items, seed=0)
+        files += export_model_files(folder, model, dataset, items, seed=0, check=check)
     return {"run": run, "files": files}
