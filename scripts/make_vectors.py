@@ -176,7 +176,11 @@ MESSAGES = [
     ("reply", "a cancelled eval", {"v": 1, "id": 14, "ok": False, "error": {"code": "cancelled", "message": "eval was cancelled"}}),
     ("stream", "metrics", {"v": 1, "run": "r0001", "step": 120, "loss": 31.5, "recon": 28.0, "kl": 3.5}),
     ("stream", "log", {"v": 1, "run": "r0001", "step": 77, "level": "warning", "event": "nan_recovered", "message": "loss was nan at step 77: step skipped, last good weights restored, lr lowered to 0.0005"}),
-    ("stream", "latent", {"v": 1, "run": "r0001", "step": 120, "coords": f32_array([0.0, 1.0, -2.0, 0.25], [2, 2]), "indices": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 4, 7)}, "labels": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 3, 9)}}),
+    ("stream", "latent, two 2-D points (projection dims)", {"v": 1, "run": "r0001", "step": 120, "coords": f32_array([0.0, 1.0, -2.0, 0.25], [2, 2]), "indices": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 4, 7)}, "labels": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 3, 9)}, "axes": ["z0", "z1"], "projection": "dims", "basis": f32_array([1.0, 0.0, 0.0, 1.0], [2, 2]), "center": f32_array([-1.0, 0.625], [2]), "explained": f32_array([0.5, 0.5], [2]), "scale": f32_array([1.25, 0.5], [2]), "kl_per_dim": f32_array([1.5, 0.25], [2]), "color_by": "label"}),
+    ("stream", "latent, two 4-D points on 3 principal components, coloured by loss", {"v": 1, "run": "r0002", "step": 9, "coords": f32_array([0.5, -1.0, 0.0, -0.5, 1.0, 0.0], [2, 3]), "indices": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 0, 1)}, "axes": ["PC2", "PC1", "PC3"], "projection": "pca", "basis": f32_array([0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], [3, 4]), "center": f32_array([0.0, 0.0, 0.0, 0.0], [4]), "explained": f32_array([0.5, 0.5, 0.0], [3]), "scale": f32_array([0.75, 0.75, 0.0, 0.0], [4]), "kl_per_dim": f32_array([2.0, 2.0, 0.0, 0.0], [4]), "color_by": "loss", "color": f32_array([20.5, 31.25], [2])}),
+    ("request", "data.get two rows", {"v": 1, "id": 24, "op": "data.get", "args": {"indices": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 0, 5)}}}),
+    ("request", "latent.view: dimensions 5 and 7, coloured by z5", {"v": 1, "id": 25, "op": "latent.view", "args": {"projection": "dims", "dims": [5, 7], "color": "z5"}}),
+    ("request", "sample at temperature 0.5", {"v": 1, "id": 26, "op": "sample", "args": {"n": 16, "seed": 3, "temperature": 0.5}}),
 ]
 
 # Requests a server MUST answer with exactly one error reply of this code (and keep running).
@@ -199,6 +203,9 @@ BAD_REQUESTS = [
     ("run.new with an unknown model", pack({"v": 1, "id": 20, "op": "run.new", "args": {"model": {"name": "gan"}}}).hex(), "invalid_argument", 20),
     ("cancel without an id", pack({"v": 1, "id": 22, "op": "cancel", "args": {}}).hex(), "invalid_argument", 22),
     ("eval with a time limit out of range", pack({"v": 1, "id": 23, "op": "eval", "args": {"time_limit_s": 0.0}}).hex(), "invalid_argument", 23),
+    ("data.get beyond the last row", pack({"v": 1, "id": 27, "op": "data.get", "args": {"indices": {"dtype": "i32", "shape": [1], "data": struct.pack("<i", 999999)}}}).hex(), "invalid_argument", 27),
+    ("latent.view with an unknown projection", pack({"v": 1, "id": 28, "op": "latent.view", "args": {"projection": "tsne"}}).hex(), "invalid_argument", 28),
+    ("sample at temperature 0", pack({"v": 1, "id": 29, "op": "sample", "args": {"n": 4, "temperature": 0.0}}).hex(), "invalid_argument", 29),
     ("labels for a model that is not conditional", pack({"v": 1, "id": 21, "op": "decode", "args": {"z": f32_array([0.0, 0.0], [1, 2]), "labels": {"dtype": "i32", "shape": [1], "data": struct.pack("<i", 0)}}}).hex(), "invalid_argument", 21),
 ]
 

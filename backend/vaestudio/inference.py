@@ -64,11 +64,11 @@ class InferenceModel:
         return mu.numpy(), logvar.numpy()
 
     @torch.no_grad()
-    def prior(self, n: int, seed: int | None) -> np.ndarray:
+    def prior(self, n: int, seed: int | None, temperature: float = 1.0) -> np.ndarray:
         """(n, Z) float32 draws from the model's prior (decode them with decode or values)."""
         gen = torch.Generator()
         gen.manual_seed(seed if seed is not None else int(torch.randint(0, 2**62, (1,))))
-        return self.model().sample_prior(n, gen).numpy()
+        return self.model().sample_prior(n, gen, temperature=temperature).numpy()
 
     def to_images(self, x: torch.Tensor) -> np.ndarray:
         shape = self.trainer.dataset.image_shape or (x.shape[1],)

@@ -51,6 +51,8 @@ OPS: dict[str, Op] = {
     "decode": Op(ops_inference.decode),
     "encode": Op(ops_inference.encode),
     "sample": Op(ops_inference.sample),
+    "data.get": Op(ops_inference.data_get),
+    "latent.view": Op(ops_inference.latent_view),
     # models, data, runs and long tasks
     "model.list": Op(ops_runs.model_list),
     "data.list": Op(ops_runs.data_list),

@@ -8,6 +8,7 @@ import numpy as np
 from vaestudio import op_args
 from vaestudio.errors import ConfigError, TooLarge
 from vaestudio.op_args import MAX_ITEMS
+from vaestudio.projection import LatentView
 from vaestudio.session import Session
 from vaestudio.wire import array, from_array
 
@@ -22,6 +23,54 @@ def decode(session: Session, args: dict) -> dict:
 
 def encode(session: Session, args: dict) -> dict:
     op_args.only(args, ("indices", "labels"))
+    idx = _indices(session, args)
+    mu, logvar = session.inference.encode(idx, _labels(session, args, len(idx)))
+    return {"mu": array(mu, "f32"), "logvar": array(logvar, "f32")}
+
+
+MAX_TEMPERATURE = 100.0
+
+
+def sample(session: Session, args: dict) -> dict:
+    op_args.only(args, ("n", "seed", "labels", "temperature"))
+    n = op_args.count(args, "n")
+    seed = op_args.integer(args, "seed", 0, 2**62)
+    temperature = op_args.number(args, "temperature", 1e-3, MAX_TEMPERATURE, default=1.0)
+    labels = _labels(session, args, n)
+    z = session.inference.prior(n, seed, temperature)
+    return {"z": array(z, "f32"), **_decoded(session, z, labels)}
+
+
+def latent_view(session: Session, args: dict) -> dict:
+    """How the `latent` stream projects and colours the points, for every subscriber."""
+    op_args.only(args, ("projection", "dims", "color"))
+    current = session.trainer.latent_view
+    dims = args.get("dims", list(current.dims))
+    if not isinstance(dims, list):
+        raise ConfigError(f"'dims' must be a list of 1 to 3 dimensions, got {dims!r}")
+    projection = args.get("projection", "dims" if "dims" in args and dims else current.projection)
+    view = LatentView(projection=projection, dims=tuple(dims) if projection == "dims" else (),
+                      color=args.get("color", current.color))
+    return {"view": session.trainer.set_latent_view(view)}
+
+
+def data_get(session: Session, args: dict) -> dict:
+    """Data-set rows as the data set holds them: images u8 (or values f32) and their labels."""
+    op_args.only(args, ("indices",))
+    idx = _indices(session, args)
+    dataset = session.trainer.dataset
+    x = dataset.x[idx].numpy()  # (n, D) in [0, 1] for images
+    if dataset.image_shape:
+        out = {"images": array((x.clip(0, 1) * 255.0).round().astype(np.uint8).reshape(len(idx), *dataset.image_shape), "u8")}
+    else:
+        out = {"values": array(x, "f32")}
+    if dataset.labels is not None:
+        out["labels"] = array(dataset.labels[idx].numpy(), "i32")
+    return out
+
+
+def _indices(session: Session, args: dict) -> np.ndarray:
+    """The required `indices` i32 [n]: data-set rows, 1 to MAX_ITEMS of them."""
     if "indices" not in args:
         raise ConfigError("'indices' is required: i32 array of shape [n] (data-set rows)")
     idx = from_array(args["indices"], "indices", "i32")
@@ -32,17 +81,7 @@ def encode(session: Session, args: dict) -> dict:
         raise TooLarge(f"'indices' has {idx.shape[0]} rows; at most {MAX_ITEMS} per request")
     if idx.min() < 0 or idx.max() >= n:
         raise ConfigError(f"'indices' must be data-set rows from 0 to {n - 1}")
-    mu, logvar = session.inference.encode(idx, _labels(session, args, len(idx)))
-    return {"mu": array(mu, "f32"), "logvar": array(logvar, "f32")}
-
-
-def sample(session: Session, args: dict) -> dict:
-    op_args.only(args, ("n", "seed", "labels"))
-    n = op_args.count(args, "n")
-    seed = op_args.integer(args, "seed", 0, 2**62)
-    labels = _labels(session, args, n)
-    z = session.inference.prior(n, seed)
-    return {"z": array(z, "f32"), **_decoded(session, z, labels)}
+    return idx.astype(np.int64)
 
 
 def _labels(session: Session, args: dict, n: int) -> np.ndarray | None:

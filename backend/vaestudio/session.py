@@ -68,6 +68,7 @@ class Session:
             "config": t.config.to_dict(),
             "model": {**t.spec.to_dict(), "conditional": t.conditional},
             "clients": len(self._clients),
+            "latent_view": t.latent_view.to_dict(),
             "nan_recoveries": t.nan_recoveries,
         }
 

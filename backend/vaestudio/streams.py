@@ -55,10 +55,28 @@ class StreamPublisher:
             (lat is not self._last_latent and self._due("latent", LATENT_PUBLISH_S)) or self._due("latent", LATENT_REPEAT_S)
         ):
             self._last_latent = lat
-            fields = {"coords": wire.array(lat["coords"], "f32"), "indices": wire.array(lat["indices"], "i32")}
-            if lat["labels"] is not None:
-                fields["labels"] = wire.array(lat["labels"], "i32")
-            self.publish("latent", lat["run"], lat["step"], fields)
+            self.publish("latent", lat["run"], lat["step"], latent_fields(lat))
         if force_status or self._due("status", STATUS_INTERVAL_S):
             self.publish_status()
         return METRICS_INTERVAL_S / 2
+
+
+def latent_fields(lat: dict) -> dict:
+    """The trainer's latent record -> the `latent` stream's fields (protocol/README.md §6)."""
+    fields = {
+        "coords": wire.array(lat["coords"], "f32"),
+        "indices": wire.array(lat["indices"], "i32"),
+        "axes": list(lat["axes"]),
+        "projection": lat["projection"],
+        "basis": wire.array(lat["basis"], "f32"),
+        "center": wire.array(lat["center"], "f32"),
+        "explained": wire.array(lat["explained"], "f32"),
+        "scale": wire.array(lat["scale"], "f32"),
+        "kl_per_dim": wire.array(lat["kl_per_dim"], "f32"),
+        "color_by": lat["color_by"],
+    }
+    if lat["labels"] is not None:
+        fields["labels"] = wire.array(lat["labels"], "i32")
+    if "color" in lat:
+        fields["color"] = wire.array(lat["color"], "f32")
+    return fields

@@ -26,6 +26,8 @@ from vaestudio.checkpoint import TrainerState
 from vaestudio.datasets import Dataset
 from vaestudio.devices import autocast, resolve_device
 from vaestudio.models import ModelSpec, build_model, fit_spec
+from vaestudio.models.base import kl_standard_normal
+from vaestudio.projection import LatentView, Projector
 from vaestudio.runs import MetricsLog, RunStore, environment
 from vaestudio.schedules import beta_at, lr_at
 from vaestudio.train_config import TrainConfig
@@ -89,7 +91,11 @@ class Trainer:
         # What to publish; a session may hand every trainer it runs the same queue (see session.py).
         self.events: queue.Queue[Event] = queue.Queue()
         self.latest_metrics: dict | None = None
-        self.latest_latent: dict | None = None  # {"coords", "indices", "labels", "step", "run"}
+        # {"run", "step", "indices", "labels", "color"?, and projection.Projector's fields}
+        self.latest_latent: dict | None = None
+        self.latent_view = LatentView()
+        self._projector = Projector()
+        self._latent_requested = False  # a new view: re-encode even while paused
         self.snapshot: Snapshot | None = None
         self.nan_recoveries = 0
         self._metrics_log: MetricsLog | None = None
@@ -147,6 +153,16 @@ class Trainer:
         with self._lock:
             self._calls.append((fn, done))
             self._wake.notify()
+
+    def set_latent_view(self, view: LatentView) -> dict:
+        """How the latent stream projects and colours (checked here); applied at once, paused too."""
+        view.check(self.spec.latent_dim)
+        with self._lock:
+            self.latent_view = view
+            self._latent_requested = True
+            self._wake.notify()
+        self.emit("status")
+        return view.to_dict()
 
     def update_config(self, **values: Any) -> dict:
         """Live change of training values (validated here); applied from the next step."""
@@ -231,6 +247,7 @@ class Trainer:
         self._rate_window: collections.deque[tuple[float, int]] = collections.deque()
         self._rate_samples = 0  # samples in the window after its first entry
         self._last_good = self._copy_state()
+        self._projector = Projector()  # new weights: a new latent space, its own PCA basis
         if self.store is not None:
             if record:
                 self.store.create(run, self.record(), environment(str(self.device), seed))
@@ -267,7 +284,7 @@ class Trainer:
         while True:
             with self._lock:
                 while not (self._stop or self._training or self._pending_steps or self._pending_reset
-                           or self._pause_waiters or self._calls):
+                           or self._pause_waiters or self._calls or self._latent_requested):
                     self._wake.wait()
                 if self._stop:
                     return
@@ -277,8 +294,11 @@ class Trainer:
                 pending = self._pending_steps[0] if self._pending_steps else None
                 should_step = self._training or pending is not None
                 cfg = self.config
+                latent_requested, self._latent_requested = self._latent_requested, False
             if waiters and self.snapshot is not None and self.snapshot.step != self.step:
                 self._refresh_outputs()  # inference sees exactly the weights training stopped at
+            elif latent_requested:
+                self._refresh_outputs(last_good=False)
             for done in waiters:  # no step runs between the loop's top and here
                 done({"state": self.state, "step": self.step})
             for fn, done in calls:
@@ -411,13 +431,24 @@ class Trainer:
             return
         self.model.eval()
         rows = self.latent_indices.to(self.device)
+        x = self.x[rows]
         y = self.labels[rows] if self.labels is not None and self.conditional else None
-        mu, _ = self.model.encode(self.x[rows], y)  # (N, Z)
+        mu, logvar = self.model.encode(x, y)  # (N, Z) each
+        view = self.latent_view
         labels = self.dataset.labels[self.latent_indices] if self.dataset.labels is not None else None
-        self.latest_latent = {
+        latent = {
             "run": self.run,
             "step": self.step,
-            "coords": mu.float().cpu().numpy(),
             "indices": self.latent_indices.numpy().astype(np.int32),
             "labels": None if labels is None else labels.numpy().astype(np.int32),
+            "color_by": view.color,
+            **{k: v.cpu().numpy() if torch.is_tensor(v) else v
+               for k, v in self._projector.project(mu.cpu(), logvar.cpu(), view).items()},
         }
+        if view.color == "loss":
+            # the negative ELBO of each point at its posterior mean: where the model struggles
+            nll = self.model.reconstruction_nll(self.model.decode_logits(mu, y), x)  # (N,)
+            latent["color"] = (nll + kl_standard_normal(mu, logvar).sum(1)).float().cpu().numpy()
+        elif view.color.startswith("z"):
+            latent["color"] = mu[:, int(view.color[1:])].float().cpu().numpy()
+        self.latest_latent = latent

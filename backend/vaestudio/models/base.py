@@ -171,11 +171,12 @@ class BaseVAE(nn.Module):
         return gaussian_log_density(z, mu, logvar).sum(dim=-1)
 
     def sample_prior(self, n: int, generator: torch.Generator | None = None,
-                     y: torch.Tensor | None = None) -> torch.Tensor:
+                     y: torch.Tensor | None = None, temperature: float = 1.0) -> torch.Tensor:
         """(n, Z) draws from p(z), on the model's device. The prior does not depend on labels; pass `y`
-        to decode()."""
+        to decode(). `temperature` scales the prior's spread (z ~ N(0, T^2 I)): below 1 the samples
+        stay near the mode and look cleaner, above 1 they get wilder (Kingma & Dhariwal 2018, Sec. 6)."""
         z = torch.randn(n, self.latent_dim, generator=generator, device=rng_device(generator, self))
-        return z.to(self._device())
+        return (z * temperature).to(self._device())
 
     def kl_per_example(self, z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         """KL(q(z|x) || p(z)) per example, (B,): closed form here; a Monte Carlo estimate with `z`

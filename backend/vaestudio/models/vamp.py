@@ -74,12 +74,13 @@ class VampVAE(BaseVAE):
     def kl_per_example(self, z, mu, logvar):
         return self.log_posterior(z, mu, logvar) - self.log_prior(z)  # (B,) Monte Carlo
 
-    def sample_prior(self, n: int, generator=None, y=None) -> torch.Tensor:
+    def sample_prior(self, n: int, generator=None, y=None, temperature: float = 1.0) -> torch.Tensor:
+        """A component drawn uniformly, then its Gaussian with its spread scaled by `temperature`."""
         device = rng_device(generator, self)
         mu_k, logvar_k = self.prior_components()  # (K, Z)
         idx = torch.randint(mu_k.shape[0], (n,), generator=generator, device=device).to(mu_k.device)  # uniform
         eps = torch.randn((n, self.latent_dim), generator=generator, device=device).to(mu_k.device)
-        return mu_k[idx] + eps * torch.exp(0.5 * logvar_k[idx])  # (n, Z)
+        return mu_k[idx] + temperature * eps * torch.exp(0.5 * logvar_k[idx])  # (n, Z)
 
     def forward(self, x, y=None, beta: float = 1.0, generator=None, step: int = 0) -> ModelOutput:
         if self.training and not bool(self.pseudo_initialised):

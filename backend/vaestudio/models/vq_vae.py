@@ -111,10 +111,13 @@ class VQVAE(BaseVAE):
     def decode_logits(self, z, y=None):
         return super().decode_logits(self.quantize(z), y)
 
-    def sample_prior(self, n: int, generator=None, y=None) -> torch.Tensor:
+    def sample_prior(self, n: int, generator=None, y=None, temperature: float = 1.0) -> torch.Tensor:
+        """Codes drawn by their prior weights sharpened (T < 1) or flattened (T > 1) as w^(1/T), the
+        temperature of a categorical distribution."""
         k = self.codebook.shape[0]
         weights = self.usage if self.hparams.prior == "empirical" else torch.ones(k, device=self.usage.device)
         weights = weights.to(rng_device(generator, self)).clamp_min(0) + 1e-12  # (K,) unnormalised
+        weights = (weights / weights.max()).pow(1.0 / temperature).clamp_min(1e-30)
         idx = torch.multinomial(weights, n, replacement=True, generator=generator).to(self.codebook.device)
         return self.codebook.detach()[idx]  # (n, Z)
 

@@ -25,7 +25,7 @@ func test_message_vector_arrays() -> void:
 				var z: Dictionary = msg["args"]["z"]
 				check_eq(Arr.to_float32(z), PackedFloat32Array([0.5, -1.0]), "z values")
 				check_eq(Arr.from_float32(PackedFloat32Array([0.5, -1.0]), [1, 2]), z, "z built")
-			"latent":
+			"latent, two 2-D points (projection dims)":
 				check_eq(
 					Arr.to_float32(msg["coords"]), PackedFloat32Array([0, 1, -2, 0.25]), "coords"
 				)
