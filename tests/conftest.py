@@ -41,10 +41,10 @@ def make_server(tmp_path):
     (tmp_path / "data").mkdir(exist_ok=True)
 
     def start(paused: bool = True, latent_dim: int = 2, model: str = "vae", dataset: str = "digits",
-              token: str | None = None, **train: object) -> Backend:
+              token: str | None = None, data_options: dict | None = None, **train: object) -> Backend:
         store = RunStore(tmp_path / "runs")
-        trainer = Trainer(load_dataset(dataset), ModelSpec(name=model, latent_dim=latent_dim), TrainConfig(**train),
-                          store=store)
+        trainer = Trainer(load_dataset(dataset, **(data_options or {})), ModelSpec(name=model, latent_dim=latent_dim),
+                          TrainConfig(**train), store=store)
         server = Server(trainer, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*", store=store,
                         data_dirs=[tmp_path / "data"], context=zmq.Context(), token=token)
         trainer.start_thread()

@@ -22,3 +22,9 @@ def test_model_table_prints_a_row_per_model_and_data_set():
     out = run("bench/bench_models.py", "--digits-steps", "3", "--shapes-steps", "2", "--iw", "2", "--models", "vae", "vq_vae")
     rows = [line for line in out.splitlines() if line.startswith("| digits") or line.startswith("| shapes")]
     assert len(rows) == 4, out
+
+
+def test_latent_benchmark_prints_stream_size_rate_and_grid_round_trip():
+    out = run("bench/bench_latent.py", "--seconds", "1", "--points", "500", "--dims", "2", "32")
+    for words in ("latent_dim   2:", "latent_dim  32:", "KiB each", "16x16 grid decode"):
+        assert words in out, out

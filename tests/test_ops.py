@@ -12,7 +12,7 @@ import zmq
 from support.backends import REPO
 from support.runs import wait_new_run
 from support.schema import SCHEMA, check_result
-from vaestudio.client import RemoteError, to_wire
+from vaestudio.client import RemoteError, from_wire, to_wire
 from vaestudio.ops import OPS
 
 VECTORS = json.loads((REPO / "protocol" / "vectors" / "messages.json").read_text())
@@ -112,6 +112,49 @@ def test_sample_is_seeded(client):
     assert np.array_equal(z1, z2) and np.array_equal(im1, im2)
     z3, _ = client.sample(4, seed=4)
     assert not np.array_equal(z1, z3)
+
+
+def test_sample_temperature_scales_the_prior(client):
+    base = client.call("sample", n=64, seed=5)
+    cool = client.call("sample", n=64, seed=5, temperature=0.5)
+    assert not check_result("sample", cool)
+    z1, z_half = from_wire(base["z"]), from_wire(cool["z"])
+    assert np.allclose(z_half, 0.5 * z1, atol=1e-6)  # the same draws, half the spread
+    with pytest.raises(RemoteError, match="'temperature' must be a number from 0.001 to 100"):
+        client.call("sample", n=4, temperature=-1.0)
+
+
+def test_vq_vae_samples_at_a_low_temperature_come_from_its_most_used_codes(client):
+    wait_new_run(client, model={"name": "vq_vae", "codebook_size": 8}, data={"name": "digits"}, paused=True)
+    client.call("train.step", n=100, timeout=60)
+    cold = from_wire(client.call("sample", n=256, seed=1, temperature=0.01)["z"])
+    warm = from_wire(client.call("sample", n=256, seed=1, temperature=10.0)["z"])
+    distinct = lambda z: len({tuple(np.round(row, 4)) for row in z})  # noqa: E731
+    assert distinct(cold) < distinct(warm)
+
+
+def test_data_get_returns_the_rows_as_the_data_set_holds_them(client):
+    from vaestudio.datasets import load_dataset
+
+    rows = np.array([0, 5, 1796], np.int32)
+    r = client.call("data.get", indices=to_wire(rows, "i32"))
+    assert not check_result("data.get", r)
+    images, labels = from_wire(r["images"]), from_wire(r["labels"])
+    digits = load_dataset("digits")
+    assert images.shape == (3, 8, 8) and images.dtype == np.uint8
+    assert np.array_equal(images, np.round(digits.x[rows].numpy() * 255).astype(np.uint8).reshape(3, 8, 8))
+    assert labels.tolist() == digits.labels[rows].tolist()
+    for bad, words in [(np.array([1797], np.int32), "data-set rows from 0 to 1796"),
+                       (np.array([-1], np.int32), "data-set rows from 0 to 1796"),
+                       (np.zeros(5000, np.int32), "at most 4096")]:
+        with pytest.raises(RemoteError, match=words):
+            client.call("data.get", indices=to_wire(bad, "i32"))
+
+
+def test_data_get_gives_vector_data_as_values(client):
+    wait_new_run(client, data={"name": "moons"}, paused=True)
+    r = client.call("data.get", indices=to_wire(np.array([0, 1], np.int32), "i32"))
+    assert "images" not in r and from_wire(r["values"]).shape == (2, 2) and from_wire(r["labels"]).shape == (2,)
 
 
 def test_conditional_decode_changes_with_the_label(client):

@@ -1,10 +1,17 @@
 """The PUB streams: every topic with its schema fields, and rate limiting."""
 
+import re
 import time
 
+import msgpack
+import numpy as np
 import pytest
+import torch
+import zmq
 
 from support.schema import check_stream
+from vaestudio.client import RemoteError, from_wire
+from vaestudio.projection import LatentView, Projector
 
 
 def test_streams_carry_every_topic_with_schema_fields(make_server):
@@ -41,3 +48,105 @@ def test_metrics_stream_is_rate_limited(make_server):
             c.next_stream(timeout=5)
             n += 1
         assert 5 <= n <= 25  # 20 Hz nominal
+
+
+# ----- the latent projection (protocol/README.md §6.1) ------------------------------------------------
+
+def latent_message(client, timeout: float = 10.0, after_step: int = -1) -> dict:
+    """The next `latent` message (arrays decoded) whose step is past `after_step`."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        _, body = client.next_stream(topic="latent", timeout=timeout)
+        if body["step"] > after_step:
+            return {k: from_wire(v) if isinstance(v, dict) and "dtype" in v else v for k, v in body.items()}
+    raise AssertionError("no new latent message")
+
+
+def test_a_wide_latent_space_is_streamed_on_three_aligned_principal_axes(make_server):
+    b = make_server(paused=True, latent_dim=8)
+    with b.client() as c:
+        c.subscribe("latent")
+        step = c.call("train.step", n=200, timeout=60)["step"]
+        first = latent_message(c, after_step=step - 1)
+        assert first["projection"] == "pca" and sorted(first["axes"]) == ["PC1", "PC2", "PC3"]
+        assert first["coords"].shape == (1797, 3) and first["basis"].shape == (3, 8)
+        assert np.allclose(first["basis"] @ first["basis"].T, np.eye(3), atol=1e-4)  # orthonormal axes
+        assert 0 < first["explained"].sum() <= 1.0001 and first["kl_per_dim"].shape == (8,)
+        # coords are the rows' posterior means on the axes; z = a + basisᵀ (p − basis a) maps back
+        mu, _ = c.encode(first["indices"][:50])
+        assert np.allclose(mu @ first["basis"].T, first["coords"][:50], atol=1e-4)
+        anchor = first["center"]
+        p = first["coords"][7]
+        z = anchor + first["basis"].T @ (p - first["basis"] @ anchor)
+        assert np.allclose(first["basis"] @ z, p, atol=1e-4)  # the mapped z projects back onto p
+        # training moves the points; the axes follow instead of flipping or swapping
+        step = c.call("train.step", n=20, timeout=60)["step"]
+        second = latent_message(c, after_step=step - 1)
+        assert second["axes"] == first["axes"]
+        overlap = np.sum(second["basis"] * first["basis"], axis=1)
+        # the two leading axes barely move; the third may turn when PC3 and PC4 carry almost the same
+        # variance (early in training), but it never flips
+        leading = np.argsort(first["explained"])[-2:]
+        assert (overlap[leading] > 0.9).all() and (overlap >= 0).all(), (first["axes"], overlap)
+
+
+def test_the_latent_message_stays_small_at_256_dimensions_and_10000_points(make_server):
+    b = make_server(paused=False, latent_dim=256, dataset="moons", data_options={"n": 10000})
+    sub = zmq.Context.instance().socket(zmq.SUB)
+    sub.setsockopt(zmq.LINGER, 0)
+    sub.setsockopt(zmq.SUBSCRIBE, b"latent")
+    sub.connect(b.stream)
+    try:
+        sizes, started = [], time.time()
+        while time.time() - started < 4 and sub.poll(5000):
+            topic, body = sub.recv_multipart()
+            sizes.append(len(body))
+        msg = msgpack.unpackb(body)
+        assert msg["coords"]["shape"] == [10000, 3] and msg["basis"]["shape"] == [3, 256]
+        assert max(sizes) <= 256 * 1024, max(sizes)
+        assert len(sizes) >= 2 * 3, f"{len(sizes)} latent messages in 4 s"  # >= 2 Hz, with a second's slack
+    finally:
+        sub.close(0)
+
+
+def test_latent_view_chooses_dimensions_and_colours(make_server):
+    b = make_server(paused=True, latent_dim=8)
+    with b.client() as c:
+        c.subscribe("latent")
+        c.call("train.step", n=50, timeout=60)
+        assert c.call("latent.view", dims=[5, 2], color="loss") == {"view": {"projection": "dims", "dims": [5, 2], "color": "loss"}}
+        msg = latent_message(c)
+        while msg["color_by"] != "loss":
+            msg = latent_message(c)
+        mu, _ = c.encode(msg["indices"][:20])
+        assert msg["axes"] == ["z5", "z2"] and np.allclose(msg["coords"][:20], mu[:, [5, 2]], atol=1e-5)
+        assert msg["color"].shape == (1797,) and (msg["color"] > 0).all()  # a negative ELBO is positive
+        assert c.call("status")["latent_view"]["color"] == "loss"
+        c.call("latent.view", color="z3")
+        msg = latent_message(c)
+        while msg["color_by"] != "z3":
+            msg = latent_message(c)
+        assert np.allclose(msg["color"][:20], mu[:, 3], atol=1e-5) and msg["axes"] == ["z5", "z2"]
+        assert c.call("latent.view", projection="pca")["view"]["projection"] == "pca"
+        for args, words in [({"projection": "tsne"}, "'projection' must be one of pca, dims"),
+                            ({"dims": [8]}, "'dims' must be dimensions from 0 to 7"),
+                            ({"dims": [1, 1]}, "distinct"), ({"color": "z9"}, "'color' must be 'label', 'loss'"),
+                            ({"colour": "loss"}, "unknown argument(s) ['colour']")]:
+            with pytest.raises(RemoteError, match=re.escape(words)):
+                c.call("latent.view", **args)
+
+
+def test_the_pca_basis_is_aligned_when_components_swap_rank():
+    """Two dimensions whose variances cross: PCA would swap its first two axes; the projector keeps
+    each axis where it was and renames it, and flips no sign."""
+    gen = torch.Generator().manual_seed(0)
+    base = torch.randn(2000, 5, generator=gen)
+    projector = Projector()
+    view = LatentView()
+    logvar = torch.zeros(2000, 5)
+    first = projector.project(base * torch.tensor([3.0, 2.0, 1.0, 0.5, 0.1]), logvar, view)
+    second = projector.project(-0.0 + base * torch.tensor([2.0, 3.0, 1.0, 0.5, 0.1]), logvar, view)
+    assert first["axes"] == ["PC1", "PC2", "PC3"] and second["axes"] == ["PC2", "PC1", "PC3"]
+    assert (torch.sum(first["basis"] * second["basis"], dim=1) > 0.99).all()
+    fresh = Projector().project(base * torch.tensor([2.0, 3.0, 1.0, 0.5, 0.1]), logvar, view)
+    assert fresh["axes"] == ["PC1", "PC2", "PC3"]  # without history, plain rank order
