@@ -69,8 +69,9 @@ class Tasks:
 
     def start(self, reply: Callable[[Any], None], work: Callable[[Deadline], Any], what: str,
               limit_s: float = DEFAULT_TIME_LIMIT_S) -> None:
-        """Runs work(deadline) in a thread; its result (or exception) becomes the reply."""
-        key = getattr(reply, "key", None)
+        """Runs work(deadline) in a thread; its result (or exception) becomes the reply. A
+        DeferredReply's key makes the task cancellable; a plain callback's task is not."""
+        key = reply.key if isinstance(reply, DeferredReply) else None
         deadline = Deadline(what, limit_s)
         if key is not None:
             with self._lock:
