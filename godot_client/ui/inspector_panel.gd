@@ -56,6 +56,19 @@ func _on_class_changed(value: float) -> void:
 
 
 func _on_decode_finished(z: PackedFloat32Array, image: Image) -> void:
+	_z_label.text = describe_z(z)
+	var latency: int = roundi(StudioSession.decode_latency_ms)
+	if image == null:
+		# Vector data: the decoded point is a few numbers, shown as words, not a picture.
+		_image_rect.texture = null
+		_placeholder.visible = true
+		_placeholder.text = "vector data"
+		_heading.text = "Decoded point"
+		var values: PackedFloat32Array = StudioSession.decoded_values
+		_detail.text = (
+			"%s\n%d values · round trip %d ms" % [describe_values(values), values.size(), latency]
+		)
+		return
 	if _texture != null and Vector2i(_texture.get_size()) == image.get_size():
 		if _texture.get_format() == image.get_format():
 			_texture.update(image)
@@ -67,6 +80,13 @@ func _on_decode_finished(z: PackedFloat32Array, image: Image) -> void:
 	_placeholder.visible = false
 	var label: int = StudioSession.decoded_label
 	_heading.text = "Decoded image" if label < 0 else "Decoded image · class %d" % label
+	_detail.text = (
+		"%d×%d image · round trip %d ms" % [image.get_width(), image.get_height(), latency]
+	)
+
+
+## The first dims of `z`, two a line ("z0 +0.120   z1 -0.400"), and how many more there are.
+static func describe_z(z: PackedFloat32Array) -> String:
 	var lines: PackedStringArray = []
 	for i in range(0, mini(z.size(), MAX_DIMS_SHOWN), 2):
 		var line: String = "z%d %+.3f" % [i, z[i]]
@@ -74,9 +94,14 @@ func _on_decode_finished(z: PackedFloat32Array, image: Image) -> void:
 			line += "   z%d %+.3f" % [i + 1, z[i + 1]]
 		lines.append(line)
 	if z.size() > MAX_DIMS_SHOWN:
-		lines.append("z%d…z%d  0" % [MAX_DIMS_SHOWN, z.size() - 1])
-	_z_label.text = "\n".join(lines)
-	_detail.text = (
-		"%d×%d image · round trip %d ms"
-		% [image.get_width(), image.get_height(), roundi(StudioSession.decode_latency_ms)]
-	)
+		lines.append("… and z%d–z%d (%d dims in all)" % [MAX_DIMS_SHOWN, z.size() - 1, z.size()])
+	return "\n".join(lines)
+
+
+## A decoded point of vector data in words: "x = (0.52, -0.31)", the first values of a long one.
+static func describe_values(values: PackedFloat32Array) -> String:
+	var parts: PackedStringArray = []
+	for i in mini(values.size(), MAX_DIMS_SHOWN):
+		parts.append("%.2f" % values[i])
+	var more: String = ", …" if values.size() > MAX_DIMS_SHOWN else ""
+	return "x = (%s%s)" % [", ".join(parts), more]

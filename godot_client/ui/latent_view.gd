@@ -1,18 +1,22 @@
 class_name LatentView
 extends Control
-## The latent plane: the `latent` stream's points coloured by label, drawn by one MultiMesh with
-## the point shader, over a grid with tick labels. Wheel zooms, right/middle drag pans, the left
-## button picks a point to decode, F or the Fit button fits the view to the data. Trackpad
-## pinch zooms and two-finger scroll pans.
+## The latent plane: the `latent` stream's points on its first two axes (principal components or
+## chosen dimensions, protocol §6.1), coloured by label or by a value, drawn by one MultiMesh with
+## the point shader, over a grid with tick labels and axis captions. Wheel zooms, right/middle
+## drag pans, the left button picks a point to decode, F or the Fit button fits the view to the
+## data. Trackpad pinch zooms and two-finger scroll pans. The header's controls ask the session
+## for another projection or colouring.
 
-## The left button pressed or dragged over the plane at latent position `z` (first two dims).
-signal point_picked(z: Vector2)
+## The left button pressed or dragged over the plane at `p`, on the first two axes.
+signal point_picked(p: Vector2)
 
 const TEXTURE_WIDTH: int = 1024
 const MIN_TICK_SPACING_PX: float = 72.0
 const ZOOM_STEP: float = 1.15
 const FIT_RATE: float = 7.0
 const FIT_MARGIN: float = 0.04
+const PROJECTION_PCA: int = 0
+const PROJECTION_DIMS: int = 1
 
 @export var point_size: float = 5.0
 @export var point_alpha: float = 0.8
@@ -29,14 +33,17 @@ var _run: String = ""
 var _has_target: bool = false
 var _target_center := Vector2.ZERO
 var _target_scale: float = 60.0
-var _marker := Vector2.ZERO
-var _has_marker: bool = false
+## The z of the last decode: its marker sits at its projection on the current frame's axes.
+var _marker_z := PackedFloat32Array()
 var _panning: bool = false
 var _picking: bool = false
 var _multimesh := MultiMesh.new()
 var _capacity: int = 0
 var _coords_texture: ImageTexture
 var _labels_texture: ImageTexture
+var _values_texture: ImageTexture
+## The latent width the colour choices were built for.
+var _colour_dims: int = -1
 
 @onready var _points: MultiMeshInstance2D = $Points
 @onready var _overlay: Control = $Overlay
@@ -44,6 +51,12 @@ var _labels_texture: ImageTexture
 @onready var _subtitle: Label = $Header/Rows/Subtitle
 @onready var _legend: LabelLegend = $Legend
 @onready var _fit_button: Button = $FitButton
+@onready var _header: Control = $Header
+@onready var _controls: HBoxContainer = $Header/Rows/Controls
+@onready var _projection: OptionButton = $Header/Rows/Controls/Projection
+@onready var _x_dim: SpinBox = $Header/Rows/Controls/XDim
+@onready var _y_dim: SpinBox = $Header/Rows/Controls/YDim
+@onready var _colour: OptionButton = $Header/Rows/Controls/Colour
 @onready var _material: ShaderMaterial = _points.material
 
 
@@ -56,6 +69,7 @@ func _ready() -> void:
 	_multimesh.custom_aabb = AABB(Vector3(-1e6, -1e6, -1.0), Vector3(2e6, 2e6, 2.0))
 	_points.multimesh = _multimesh
 	_material.set_shader_parameter("palette_tex", StudioPalette.make_texture())
+	_material.set_shader_parameter("ramp_tex", StudioPalette.make_ramp_texture())
 	_material.set_shader_parameter("tex_width", TEXTURE_WIDTH)
 	_overlay.draw.connect(_draw_overlay)
 	_fit_button.pressed.connect(fit)
@@ -63,6 +77,12 @@ func _ready() -> void:
 	StudioSession.latent_received.connect(_on_latent_received)
 	StudioSession.decode_finished.connect(_on_decode_finished)
 	StudioSession.status_received.connect(_on_status_received)
+	StudioSession.latent_view_changed.connect(_on_latent_view_changed)
+	_projection.item_selected.connect(_on_projection_selected)
+	_x_dim.value_changed.connect(_on_dim_changed)
+	_y_dim.value_changed.connect(_on_dim_changed)
+	_colour.item_selected.connect(_on_colour_selected)
+	_controls.visible = false
 	_update_header()
 	_apply_view()
 
@@ -144,13 +164,13 @@ func _draw() -> void:
 		draw_line(Vector2(0.0, y), Vector2(size.x, y), color, 1.0)
 
 
-## Latent position (first two dims) under the pixel `at` of this control.
+## The point on the first two axes under the pixel `at` of this control.
 func to_latent(at: Vector2) -> Vector2:
 	var d: Vector2 = (at - size * 0.5) / pixels_per_unit
 	return view_center + Vector2(d.x, -d.y)
 
 
-## Pixel of this control showing latent position `z`.
+## Pixel of this control showing point `z` of the first two axes.
 func to_screen(z: Vector2) -> Vector2:
 	var d: Vector2 = (z - view_center) * pixels_per_unit
 	return size * 0.5 + Vector2(d.x, -d.y)
@@ -187,7 +207,8 @@ func _update_fit_target() -> void:
 	var extent := Vector2(maxf(bounds.size.x, 1e-3), maxf(bounds.size.y, 1e-3))
 	extent *= 1.0 + 2.0 * FIT_MARGIN
 	# Keep the data clear of the header and legend above and the hint and Fit button below.
-	var area := Rect2(Vector2(40.0, 64.0), size - Vector2(40.0 + 16.0, 64.0 + 56.0))
+	var top: float = _top_clearance()
+	var area := Rect2(Vector2(40.0, top), size - Vector2(40.0 + 16.0, top + 56.0))
 	area.size = area.size.max(Vector2(40.0, 40.0))
 	_target_scale = minf(area.size.x / extent.x, area.size.y / extent.y)
 	var shift: Vector2 = area.get_center() - size * 0.5
@@ -208,19 +229,95 @@ func _on_latent_received(frame: StudioLatentFrame) -> void:
 			view_center = _target_center
 			pixels_per_unit = _target_scale
 			_apply_view()
-	_legend.show_labels(frame.has_labels())
+	if frame.has_color_values():
+		var extent: Vector2 = frame.color_range()
+		_legend.show_ramp(frame.color_by, extent.x, extent.y)
+	else:
+		_legend.show_labels(frame.has_labels())
+	_update_controls()
 	_update_header()
+	_overlay.queue_redraw()
+
+
+## "x: PC1 · 31 % of variance" for axis 0, "y: …" for axis 1; "" before the first frame.
+func axis_caption(axis: int) -> String:
+	if _frame == null or axis >= _frame.axis_count:
+		return ""
+	return "%s: %s" % ["xy"[axis], _frame.axis_caption(axis, true)]
 
 
 func _on_decode_finished(z: PackedFloat32Array, _image: Image) -> void:
-	_marker = Vector2(z[0], z[1] if z.size() > 1 else 0.0)
-	_has_marker = true
+	_marker_z = z
 	_overlay.queue_redraw()
 
 
 func _on_status_received(_status: Dictionary) -> void:
 	if _frame == null:
 		_update_header()
+
+
+func _on_latent_view_changed(_view: Dictionary) -> void:
+	_update_controls()
+
+
+func _on_projection_selected(index: int) -> void:
+	if index == PROJECTION_PCA:
+		StudioSession.set_latent_view({"projection": "pca"})
+	else:
+		_send_dims()
+
+
+func _on_dim_changed(_value: float) -> void:
+	if _projection.selected == PROJECTION_DIMS:
+		_send_dims()
+
+
+## Asks for the two chosen dimensions; the same one twice waits for the other to change.
+func _send_dims() -> void:
+	var x: int = roundi(_x_dim.value)
+	var y: int = roundi(_y_dim.value)
+	_x_dim.visible = true
+	_y_dim.visible = true
+	if x != y:
+		StudioSession.set_latent_view({"projection": "dims", "dims": [x, y]})
+
+
+func _on_colour_selected(index: int) -> void:
+	StudioSession.set_latent_view({"color": str(_colour.get_item_metadata(index))})
+
+
+## Brings the header's controls in line with the frame and the session's `latent.view`, without
+## sending anything (select() and set_value_no_signal() emit no signal).
+func _update_controls() -> void:
+	if _frame == null:
+		_controls.visible = false
+		return
+	var dim: int = _frame.latent_dim
+	_controls.visible = true
+	_projection.visible = dim > 2
+	var by_dims: bool = _frame.projection == "dims"
+	_projection.select(PROJECTION_DIMS if by_dims else PROJECTION_PCA)
+	_x_dim.max_value = dim - 1
+	_y_dim.max_value = dim - 1
+	_x_dim.visible = by_dims and dim > 2
+	_y_dim.visible = by_dims and dim > 2
+	if by_dims:
+		var chosen: PackedStringArray = _frame.axes
+		for i in mini(chosen.size(), 2):
+			var spin: SpinBox = _x_dim if i == 0 else _y_dim
+			spin.set_value_no_signal(chosen[i].trim_prefix("z").to_int())
+	if _colour_dims != dim:
+		_colour_dims = dim
+		_colour.clear()
+		var choices: PackedStringArray = ["label", "loss"]
+		for d in dim:
+			choices.append("z%d" % d)
+		for choice in choices:
+			_colour.add_item("colour: " + choice if choice == "label" else choice)
+			_colour.set_item_metadata(_colour.item_count - 1, choice)
+	for i in _colour.item_count:
+		if str(_colour.get_item_metadata(i)) == _frame.color_by:
+			_colour.select(i)
 
 
 func _on_resized() -> void:
@@ -242,8 +339,13 @@ func _upload(frame: StudioLatentFrame) -> void:
 	if frame.has_labels():
 		var labels: Image = _flat_image(frame.label_bytes, Image.FORMAT_RGBA8)
 		_labels_texture = _update_texture(_labels_texture, labels, "labels_tex")
-	_material.set_shader_parameter("latent_dim", frame.latent_dim)
+	if frame.has_color_values():
+		var values: Image = _flat_image(frame.color_bytes, Image.FORMAT_RF)
+		_values_texture = _update_texture(_values_texture, values, "values_tex")
+		_material.set_shader_parameter("value_range", frame.color_range())
+	_material.set_shader_parameter("axis_count", frame.axis_count)
 	_material.set_shader_parameter("has_labels", frame.has_labels())
+	_material.set_shader_parameter("has_values", frame.has_color_values())
 
 
 ## Lays 4-byte elements out in rows of TEXTURE_WIDTH texels (the shader indexes them the same way).
@@ -286,20 +388,32 @@ func _apply_view() -> void:
 
 
 func _update_header() -> void:
-	var dim: int = StudioSession.latent_dim()
 	if _frame == null:
 		_title.text = "Latent space"
 		_subtitle.text = "waiting for the latent stream…"
 		return
-	_title.text = "Latent space · %s points · step %d" % [_group(_frame.count), _frame.step]
+	var dim: int = _frame.latent_dim
+	var shown: String = "%d dims" % dim
+	if _frame.projection == "pca":
+		shown = "PCA of %d dims" % dim
+	elif dim > _frame.axis_count:
+		shown = "%s of %d dims" % [" and ".join(_frame.axes), dim]
+	_title.text = (
+		"Latent space · %s · %s points · step %d" % [shown, _group(_frame.count), _frame.step]
+	)
+	var captions: PackedStringArray = []
+	for axis in mini(_frame.axis_count, 2):
+		captions.append(axis_caption(axis))
+	if _frame.axis_count == 1:
+		captions.append("y: 0 (one latent dimension)")
 	if dim > 2:
-		_subtitle.text = (
-			"showing z0 (x) and z1 (y) of %d dims · decoding keeps z2…z%d at 0" % [dim, dim - 1]
-		)
-	elif dim == 1:
-		_subtitle.text = "1-D latent: z0 on both axes"
-	else:
-		_subtitle.text = "z0 (x) and z1 (y)"
+		captions.append("a pick keeps the data mean off the plane")
+	_subtitle.text = " · ".join(captions)
+
+
+## How far down the header (and the legend) reach: the data and tick labels stay below.
+func _top_clearance() -> float:
+	return maxf(_header.get_rect().end.y, _legend.get_rect().end.y) + 8.0
 
 
 func _draw_overlay() -> void:
@@ -315,12 +429,13 @@ func _draw_overlay() -> void:
 		_overlay_text(Vector2(x + 3.0, size.y - 6.0), text, color)
 	for i in range(ceili(lo.y / step), floori(hi.y / step) + 1):
 		var y: float = to_screen(Vector2(0.0, i * step)).y
-		if y < 64.0 or y > size.y - 52.0:
-			continue  # under the header or the hint
+		if y < _top_clearance() + 24.0 or y > size.y - 52.0:
+			continue  # under the header, the y caption or the hint
 		var text: String = _tick_text(i * step, decimals)
 		_overlay_text(Vector2(4.0, y - 3.0), text, color)
-	if _has_marker:
-		var at: Vector2 = to_screen(_marker)
+	_draw_axis_captions()
+	if _frame != null and _marker_z.size() == _frame.latent_dim:
+		var at: Vector2 = to_screen(_frame.project_2d(_marker_z))
 		var accent: Color = StudioPalette.ACCENT
 		_overlay.draw_arc(at, 9.0, 0.0, TAU, 32, Color(0.0, 0.0, 0.0, 0.6), 4.0, true)
 		_overlay.draw_arc(at, 9.0, 0.0, TAU, 32, accent, 2.0, true)
@@ -330,6 +445,20 @@ func _draw_overlay() -> void:
 		var message: String = "No latent frames yet"
 		var width: float = font.get_string_size(message, HORIZONTAL_ALIGNMENT_LEFT, -1, 18).x
 		_overlay_text(size * 0.5 - Vector2(width * 0.5, 0.0), message, StudioPalette.TEXT_DIM, 18)
+
+
+## The axes' names beside the plane: x at the bottom right (left of the Fit button), y at the
+## top left, under the header.
+func _draw_axis_captions() -> void:
+	var font: Font = get_theme_default_font()
+	var color: Color = StudioPalette.TEXT
+	var x_text: String = axis_caption(0)
+	if not x_text.is_empty():
+		var width: float = font.get_string_size(x_text, HORIZONTAL_ALIGNMENT_LEFT, -1, 13).x
+		_overlay_text(Vector2(size.x - 96.0 - width, size.y - 40.0), x_text, color, 13)
+	var y_text: String = axis_caption(1)
+	if not y_text.is_empty():
+		_overlay_text(Vector2(10.0, _top_clearance() + 10.0), y_text, color, 13)
 
 
 ## Text on the overlay, outlined in the background colour so it reads over the points.

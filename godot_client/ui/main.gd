@@ -26,23 +26,18 @@ func _ready() -> void:
 			_tabs.current_tab = i
 
 
-func _on_point_picked(z2: Vector2) -> void:
-	var dim: int = maxi(StudioSession.latent_dim(), 1)
-	var z := PackedFloat32Array()
-	z.resize(dim)
-	z.fill(0.0)
-	z[0] = z2.x
-	if dim > 1:
-		z[1] = z2.y
-	StudioSession.request_decode(z)
+## A pick on the plane decodes the full z there (the session maps it through the anchor).
+func _on_point_picked(p: Vector2) -> void:
+	StudioSession.decode_point(p)
 
 
-## The first latent frame decodes its centroid, so the inspector never starts empty.
+## The first latent frame decodes its center (the data mean), so the inspector never starts
+## empty.
 func _on_latent_received(frame: StudioLatentFrame) -> void:
 	if _auto_decoded or frame.count == 0:
 		return
 	_auto_decoded = true
-	StudioSession.request_decode(frame.centroid())
+	StudioSession.request_decode(frame.center)
 
 
 ## A new, reset or loaded run: its first latent frame decodes again (its width may differ).

@@ -42,3 +42,17 @@ static func make_texture() -> ImageTexture:
 	for i in 16:
 		image.set_pixel(i, 0, label_color(i if i < LABELS.size() else -1))
 	return ImageTexture.create_from_image(image)
+
+
+## The continuous ramp for points coloured by a value (loss, a latent dimension), low to high:
+## a viridis-like dark blue through teal to yellow, readable on the dark background.
+static func make_ramp_texture() -> GradientTexture1D:
+	var gradient := Gradient.new()
+	gradient.offsets = PackedFloat32Array([0.0, 0.33, 0.66, 1.0])
+	gradient.colors = PackedColorArray(
+		[Color("#5b4ea8"), Color("#2f8fb0"), Color("#3fc47f"), Color("#f5e13b")]
+	)
+	var texture := GradientTexture1D.new()
+	texture.gradient = gradient
+	texture.width = 256
+	return texture

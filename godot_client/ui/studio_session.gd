@@ -11,7 +11,11 @@ signal metrics_received(metrics: Dictionary)
 signal latent_received(frame: StudioLatentFrame)
 signal status_received(status: Dictionary)
 signal log_received(entry: Dictionary)
+## A decode came back: `image` for image data, or null for vector data, whose decoded point is
+## then in [member decoded_values].
 signal decode_finished(z: PackedFloat32Array, image: Image)
+## The backend now projects and colours the `latent` stream this way (`latent.view` replied).
+signal latent_view_changed(view: Dictionary)
 ## A request came back with an error (or could not be sent); `message` is a sentence for the UI.
 signal request_failed(op: String, message: String)
 ## The live run changed (a new run, a reset or a loaded run): stream messages now carry `run`.
@@ -45,8 +49,17 @@ var latent: StudioLatentFrame
 var latent_frames: int = 0
 var metrics_frames: int = 0
 var decoded_images: int = 0
-## The z of the last decoded image and how long its round trip took.
+## The z of the last decode and how long its round trip took.
 var decoded_z := PackedFloat32Array()
+## The last decode of vector data (toy manifolds): the decoded point, [D]; empty for images.
+var decoded_values := PackedFloat32Array()
+## How many decodes of vector data came back.
+var decoded_vectors: int = 0
+## The anchor of picks on the latent view (protocol §6.1): the full z whose coordinates off the
+## shown axes a pick keeps. Empty: the latest frame's `center`.
+var decode_anchor := PackedFloat32Array()
+## The `latent.view` in force ({projection, dims, color}), from the status or the last reply.
+var latent_view: Dictionary = {}
 var decode_latency_ms: float = 0.0
 var history_step := PackedFloat32Array()
 var history_recon := PackedFloat32Array()
@@ -155,6 +168,28 @@ func _make_client(control: String, stream: String) -> void:
 	client.connection_changed.connect(_on_connection_changed)
 	client.stream_received.connect(_on_stream_received)
 	client.connection_refused.connect(_on_connection_refused)
+
+
+## Decodes the full z of point `p` on the latent view's first two axes: the latest frame's
+## [method StudioLatentFrame.to_z] through [member decode_anchor]. False without a frame.
+func decode_point(p: Vector2) -> bool:
+	if latent == null or latent.latent_dim == 0:
+		return false
+	request_decode(latent.to_z(p, decode_anchor))
+	return true
+
+
+## Asks the backend to project or colour the `latent` stream otherwise: any of `projection`
+## ("pca"/"dims"), `dims` (1–3 dimensions) and `color` ("label", "loss", "z<d>").
+func set_latent_view(args: Dictionary) -> void:
+	send("latent.view", args, _on_latent_view_reply)
+
+
+func _on_latent_view_reply(request: VaeStudioRequest) -> void:
+	var view: Variant = request.result().get("view") if request.is_ok() else null
+	if view is Dictionary:
+		latent_view = view
+		latent_view_changed.emit(latent_view)
 
 
 func latent_dim() -> int:
@@ -285,18 +320,42 @@ func _on_decode_reply(request: VaeStudioRequest, z: PackedFloat32Array, label: i
 	_decode_in_flight = false
 	decode_latency_ms = float(Time.get_ticks_msec() - _decode_sent_ms)
 	if request.is_ok():
-		var images: Variant = request.result().get("images")
+		var result: Dictionary = request.result()
+		var images: Variant = result.get("images")
+		var values: Variant = result.get("values")
 		if images is Dictionary and VaeStudioArray.validate(images).is_empty():
 			var image: Image = VaeStudioArray.to_image(images, 0)
 			if image != null and not image.is_empty():
 				decoded_images += 1
-				run_decoded_images += 1
-				decoded_z = z
-				decoded_label = label
-				decode_finished.emit(z, image)
+				_decode_shown(z, label, PackedFloat32Array(), image)
+		elif values is Dictionary and _is_row_of_floats(values):
+			decoded_vectors += 1
+			_decode_shown(z, label, VaeStudioArray.to_float32(values), null)
 		else:
-			request_failed.emit("decode", "The decode reply carried no images array.")
+			request_failed.emit("decode", "The decode reply carried no images or values array.")
 	_send_next_decode()
+
+
+func _decode_shown(
+	z: PackedFloat32Array, label: int, values: PackedFloat32Array, image: Image
+) -> void:
+	run_decoded_images += 1
+	decoded_z = z
+	decoded_label = label
+	decoded_values = values
+	decode_finished.emit(z, image)
+
+
+## True for an f32 [1, D] array: one decoded point of vector data.
+static func _is_row_of_floats(arr: Dictionary) -> bool:
+	var shape: Variant = arr.get("shape")
+	return (
+		VaeStudioArray.validate(arr).is_empty()
+		and arr.get("dtype") == "f32"
+		and shape is Array
+		and (shape as Array).size() == 2
+		and int(shape[0]) >= 1
+	)
 
 
 func _on_reply(_reply: Dictionary, request: VaeStudioRequest, on_reply: Callable) -> void:
@@ -381,6 +440,10 @@ func _on_stream_received(topic: String, message: Dictionary) -> void:
 			latent_received.emit(frame)
 		"status":
 			status = message
+			var view: Variant = message.get("latent_view")
+			if view is Dictionary and view != latent_view:
+				latent_view = view
+				latent_view_changed.emit(latent_view)
 			status_received.emit(message)
 			_send_next_decode()
 		"log":

@@ -2,8 +2,9 @@ extends Node
 ## Saves one screenshot of the Studio and quits, for the picture tests and the docs (added by
 ## studio_driver.gd):
 ##   -- --screenshot=PATH [--screenshot-frames=N] [--screenshot-after=S] [--screenshot-timeout=S]
-## It waits for N latent frames (default 3), one decoded image, at least S seconds and every
-## callable in [member conditions] (the other drivers' "done"), then writes PATH (PNG) and PATH
+## It waits for N latent frames (default 3), one decode (an image, or values for vector data), at
+## least S seconds and every callable in [member conditions] (the other drivers' "done"), then
+## writes PATH (PNG) and PATH
 ## with a .json extension holding what was on screen, and quits with 0; on timeout it writes
 ## both anyway and quits with 3.
 
@@ -48,7 +49,7 @@ func _process(delta: float) -> void:
 	_elapsed += delta
 	var ready_to_save: bool = (
 		StudioSession.latent_frames >= min_latent_frames
-		and StudioSession.decoded_images >= 1
+		and StudioSession.decoded_images + StudioSession.decoded_vectors >= 1
 		and _elapsed >= min_seconds
 	)
 	for condition: Callable in conditions:
@@ -76,6 +77,8 @@ func _save() -> void:
 		"latent_frames": StudioSession.latent_frames,
 		"metrics_frames": StudioSession.metrics_frames,
 		"decoded_images": StudioSession.decoded_images,
+		"decoded_vectors": StudioSession.decoded_vectors,
+		"decoded_z_length": StudioSession.decoded_z.size(),
 		"image_visible": StudioSession.decoded_images > 0,
 		"latent_dim": StudioSession.latent_dim(),
 		"latent_rect": _rect_of(latent_view),

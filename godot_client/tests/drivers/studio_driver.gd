@@ -6,20 +6,26 @@ extends Node
 ##                              (screenshot_capture.gd)
 ##   --auto-new-run=MODEL ...   drives the Runs panel (runs_driver.gd)
 ##   --auto-label=N             picks class N in the inspector once the live model is conditional
-##   --decode-at=X,Y            decodes that point of the plane once the first latent frame is in
+##   --decode-at=X,Y            decodes that point of the plane (on its first two axes, through
+##                              the session's anchor) once the first latent frame is in
+##   --pick-at=FX,FY, --view-dims=X,Y, --view-colour=NAME
+##                              operates the latent view (explore_driver.gd)
 ##   --open=connect             opens the connect dialog (again once connected)
 ##   --connect-to=CONTROL,STREAM[,TOKEN]   half a second in, connects there through the dialog
 
 const MAIN_SCENE: PackedScene = preload("res://main.tscn")
 const RunsDriver := preload("res://tests/drivers/runs_driver.gd")
+const ExploreDriver := preload("res://tests/drivers/explore_driver.gd")
 const ScreenshotCapture := preload("res://tests/drivers/screenshot_capture.gd")
 
 var _main: Control
 var _inspector: InspectorPanel
 var _runs_driver: RunsDriver
+var _explore_driver: ExploreDriver
 var _capture: ScreenshotCapture
 var _label: int = -1
-var _decode_at := PackedFloat32Array()
+var _decode_at := Vector2.ZERO
+var _decode_z := PackedFloat32Array()
 var _decode_sent: bool = false
 
 
@@ -44,9 +50,18 @@ func _ready() -> void:
 		_wait_for(_labelled_decode_shown)
 	var at: PackedStringArray = str(options.get("decode-at", "")).split(",")
 	if at.size() == 2 and at[0].is_valid_float() and at[1].is_valid_float():
-		_decode_at = PackedFloat32Array([at[0].to_float(), at[1].to_float()])
+		_decode_at = Vector2(at[0].to_float(), at[1].to_float())
 		StudioSession.latent_received.connect(_on_latent_received)
 		_wait_for(_point_decode_shown)
+	if options.has("pick-at") or options.has("view-dims") or options.has("view-colour"):
+		_explore_driver = ExploreDriver.new()
+		_explore_driver.name = "ExploreDriver"
+		_explore_driver.view = _main.get_node("%LatentView")
+		_explore_driver.configure(options)
+		add_child(_explore_driver)
+		if _capture != null:
+			_capture.report_parts["explore"] = _explore_driver.report
+		_wait_for(func() -> bool: return _explore_driver.finished)
 	if str(options.get("open", "")) == "connect":
 		_open_connect_dialog(true)
 		StudioSession.connection_changed.connect(_open_connect_dialog)
@@ -86,8 +101,7 @@ func _labelled_decode_shown() -> bool:
 
 
 func _point_decode_shown() -> bool:
-	var z: PackedFloat32Array = StudioSession.decoded_z
-	return _decode_sent and not z.is_empty() and z[0] == _decode_at[0]
+	return _decode_sent and StudioSession.decoded_z == _decode_z
 
 
 ## Picks the class as a user does in the inspector, once the live model takes labels.
@@ -117,9 +131,5 @@ func _on_latent_received(frame: StudioLatentFrame) -> void:
 	if _decode_sent or frame.count == 0:
 		return
 	_decode_sent = true
-	var z := PackedFloat32Array()
-	z.resize(maxi(StudioSession.latent_dim(), 1))
-	z.fill(0.0)
-	for i in mini(z.size(), 2):
-		z[i] = _decode_at[i]
-	StudioSession.request_decode(z)
+	_decode_z = frame.to_z(_decode_at, StudioSession.decode_anchor)
+	StudioSession.decode_point(_decode_at)

@@ -1,0 +1,148 @@
+extends Node
+## Explores the latent view the way a user does (added by studio_driver.gd):
+##   -- [--view-dims=X,Y] [--view-colour=NAME] [--pick-at=FX,FY]
+## Once the live run has sent a few latent frames it picks "dims…" with dimensions X and Y in
+## the view's header and/or the colour NAME ("label", "loss", "z3"), and waits for a frame that
+## follows them; then it presses the left button at the fractions FX, FY of the view (a
+## synthetic InputEventMouseButton through Input.parse_input_event, so it goes through the
+## view's own _gui_input) and waits for the decode of that pick. [method report] says what the
+## view showed and what was decoded.
+
+## Frames of the live run to wait for, and seconds after the first, so the fit has settled.
+const SETTLE_FRAMES: int = 3
+const SETTLE_S: float = 1.5
+
+var view: LatentView
+var dims := PackedInt32Array()
+var colour: String = ""
+var pick_at := Vector2(-1.0, -1.0)
+## True once everything asked for is on screen.
+var finished: bool = false
+
+var _settled_s: float = 0.0
+var _view_sent: bool = false
+var _pick_pixel := Vector2.ZERO
+var _pick_sent: bool = false
+var _picked := Vector2.ZERO
+var _picked_seen: bool = false
+var _expected_z := PackedFloat32Array()
+## The frame the pick was mapped through (training moves the axes of later ones).
+var _pick_frame: StudioLatentFrame
+
+
+func configure(options: Dictionary) -> void:
+	var dim_text: PackedStringArray = str(options.get("view-dims", "")).split(",", false)
+	for item in dim_text:
+		dims.append(item.to_int())
+	colour = str(options.get("view-colour", ""))
+	var at: PackedStringArray = str(options.get("pick-at", "")).split(",")
+	if at.size() == 2 and at[0].is_valid_float() and at[1].is_valid_float():
+		pick_at = Vector2(at[0].to_float(), at[1].to_float())
+
+
+func _ready() -> void:
+	view.point_picked.connect(_on_point_picked)
+
+
+func _process(delta: float) -> void:
+	if finished or StudioSession.run_latent_frames < SETTLE_FRAMES:
+		return
+	_settled_s += delta
+	if _settled_s < SETTLE_S:
+		return
+	if not _view_sent:
+		_view_sent = true
+		_choose_view()
+		return
+	if not _view_shown():
+		return
+	if pick_at.x >= 0.0 and not _pick_sent:
+		_pick_sent = true
+		_press_at(pick_at)
+		return
+	finished = pick_at.x < 0.0 or _pick_decoded()
+
+
+## What the view shows and what the pick decoded, for the screenshot report.
+func report() -> Dictionary:
+	var frame: StudioLatentFrame = StudioSession.latent
+	var out: Dictionary = {"finished": finished}
+	if frame == null:
+		return out
+	out["axes"] = Array(frame.axes)
+	out["projection"] = frame.projection
+	out["color_by"] = frame.color_by
+	out["has_color_values"] = frame.has_color_values()
+	out["frame_latent_dim"] = frame.latent_dim
+	out["axis_count"] = frame.axis_count
+	out["explained"] = Array(frame.explained)
+	out["axis_captions"] = [view.axis_caption(0), view.axis_caption(1)]
+	out["center"] = Array(frame.center)
+	out["decoded_z"] = Array(StudioSession.decoded_z)
+	if _pick_frame != null:
+		out["decoded_on_axes"] = Array(_pick_frame.project(StudioSession.decoded_z))
+	out["decoded_values"] = Array(StudioSession.decoded_values)
+	out["pick_sent"] = _pick_sent
+	out["pick_pixel"] = [_pick_pixel.x, _pick_pixel.y]
+	out["picked"] = [_picked.x, _picked.y] if _picked_seen else []
+	out["expected_z"] = Array(_expected_z)
+	out["controls_visible"] = (view.get_node("Header/Rows/Controls") as Control).visible
+	out["projection_control_visible"] = _control("Projection").visible
+	return out
+
+
+## Operates the header's controls: the dimension boxes, then "dims…", then the colour.
+func _choose_view() -> void:
+	if dims.size() == 2:
+		(_control("XDim") as SpinBox).value = dims[0]
+		(_control("YDim") as SpinBox).value = dims[1]
+		var projection: OptionButton = _control("Projection")
+		projection.select(LatentView.PROJECTION_DIMS)
+		projection.item_selected.emit(LatentView.PROJECTION_DIMS)
+	if not colour.is_empty():
+		var choice: OptionButton = _control("Colour")
+		for i in choice.item_count:
+			if str(choice.get_item_metadata(i)) == colour:
+				choice.select(i)
+				choice.item_selected.emit(i)
+
+
+func _view_shown() -> bool:
+	var frame: StudioLatentFrame = StudioSession.latent
+	if frame == null:
+		return false
+	if dims.size() == 2:
+		var wanted := PackedStringArray(["z%d" % dims[0], "z%d" % dims[1]])
+		if frame.projection != "dims" or frame.axes != wanted:
+			return false
+	return colour.is_empty() or frame.color_by == colour
+
+
+## Presses and releases the left button at the fractions `at` of the view, as a mouse does.
+func _press_at(at: Vector2) -> void:
+	_pick_pixel = view.get_global_rect().position + view.size * at
+	for pressed: bool in [true, false]:
+		var event := InputEventMouseButton.new()
+		event.button_index = MOUSE_BUTTON_LEFT
+		event.pressed = pressed
+		event.position = _pick_pixel
+		event.global_position = _pick_pixel
+		event.button_mask = MOUSE_BUTTON_MASK_LEFT if pressed else 0
+		Input.parse_input_event(event)
+
+
+func _on_point_picked(p: Vector2) -> void:
+	if not _pick_sent or _picked_seen:
+		return
+	_picked = p
+	_picked_seen = true
+	_pick_frame = StudioSession.latent
+	_expected_z = _pick_frame.to_z(p, StudioSession.decode_anchor)
+
+
+func _pick_decoded() -> bool:
+	return _picked_seen and StudioSession.decoded_z == _expected_z
+
+
+func _control(name: String) -> Control:
+	return view.get_node("Header/Rows/Controls/" + name)

@@ -1,0 +1,106 @@
+"""Exploring a latent space wider than the screen: the Studio against `vaestudio serve --latent-dim 8`.
+
+The Studio runs inside the test driver scene under Xvfb; its explore driver
+(godot_client/tests/drivers/explore_driver.gd) operates the latent view's header controls and presses
+the left button on the plane with a synthetic InputEventMouseButton, which goes through the view's
+own input handling. The report says what the view showed (axes, captions) and what the pick decoded:
+a full z of latent_dim values through the frame's center (protocol §6.1), not a 2-vector padded with
+zeros.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from support.backends import start_backend_process, stop_backend_process
+from support.scene import SCENE_TIMEOUT_S, read_png, region_pixels, run_main_scene, script_problems
+
+pytestmark = pytest.mark.godot
+
+LATENT_DIM = 8
+
+
+@pytest.fixture
+def wide_backend():
+    backend = start_backend_process("--latent-dim", str(LATENT_DIM), "--seed", "0")
+    try:
+        yield backend
+    finally:
+        stop_backend_process(backend)
+
+
+def _explore(backend, tmp_path, *driver_args: str) -> tuple[dict, dict, object]:
+    shot = tmp_path / "explore.png"
+    proc = run_main_scene(
+        f"--control={backend.control}",
+        f"--stream={backend.stream}",
+        f"--screenshot={shot}",
+        "--screenshot-frames=5",
+        f"--screenshot-timeout={SCENE_TIMEOUT_S}",
+        *driver_args,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"scene exited with {proc.returncode}:\n{output[-4000:]}"
+    assert not script_problems(output), "\n".join(script_problems(output))
+    report = json.loads(shot.with_suffix(".json").read_text())
+    assert report["connected"] and not report["timed_out"], report
+    assert report["latent_dim"] == LATENT_DIM, report
+    return report, report["explore"], shot
+
+
+def _close(a: list[float], b: list[float], tol: float = 1e-4) -> bool:
+    return len(a) == len(b) and all(abs(x - y) <= tol * max(1.0, abs(y)) for x, y in zip(a, b))
+
+
+def test_a_pick_on_the_pca_plane_decodes_a_full_z(wide_backend, tmp_path):
+    report, explore, shot = _explore(wide_backend, tmp_path, "--pick-at=0.55,0.6")
+    assert explore["finished"], explore
+    assert explore["projection"] == "pca" and explore["axis_count"] == 3, explore
+    assert all(name.startswith("PC") for name in explore["axes"]), explore["axes"]
+    assert explore["frame_latent_dim"] == LATENT_DIM and len(explore["center"]) == LATENT_DIM
+    x_caption, y_caption = explore["axis_captions"]
+    assert x_caption.startswith(f"x: {explore['axes'][0]} · ") and x_caption.endswith("% of variance")
+    assert y_caption.startswith(f"y: {explore['axes'][1]} · "), y_caption
+    assert explore["controls_visible"] and explore["projection_control_visible"], explore
+
+    # The pick decoded a full z: latent_dim values, the frame's to_z of the picked point through
+    # the center, lying on that point of the plane, and not the point padded with zeros.
+    z = explore["decoded_z"]
+    assert report["decoded_z_length"] == len(z) == LATENT_DIM, report
+    assert explore["pick_sent"] and len(explore["picked"]) == 2, explore
+    assert _close(z, explore["expected_z"]), (z, explore["expected_z"])
+    assert _close(explore["decoded_on_axes"][:2], explore["picked"], 1e-3), explore
+    assert any(abs(v) > 1e-4 for v in z[2:]), f"z looks zero-padded: {z}"
+    assert report["decoded_images"] >= 2, report  # the center first, then the pick
+
+    # The decoded image is on screen, with real contrast.
+    width, height, rows = read_png(shot)
+    assert (width, height) == (1280, 720)
+    image = region_pixels(rows, report["image_rect"])
+    brightness = sorted(sum(p) // 3 for p in image)
+    spread = brightness[int(len(brightness) * 0.95)] - brightness[int(len(brightness) * 0.05)]
+    assert spread > 60, f"decoded image looks flat: spread {spread}"
+
+
+def test_chosen_dims_and_a_loss_colouring_through_the_header(wide_backend, tmp_path):
+    report, explore, shot = _explore(
+        wide_backend, tmp_path, "--view-dims=3,5", "--view-colour=loss", "--pick-at=0.5,0.55"
+    )
+    assert explore["finished"], explore
+    assert explore["projection"] == "dims" and explore["axes"] == ["z3", "z5"], explore
+    assert explore["axis_captions"] == ["x: z3", "y: z5"], explore
+    assert explore["color_by"] == "loss" and explore["has_color_values"], explore
+    z = explore["decoded_z"]
+    assert len(z) == LATENT_DIM and _close(z, explore["expected_z"]), explore
+    # With chosen dims a pick sets exactly those two dimensions and keeps the anchor's others.
+    assert _close([z[3], z[5]], explore["picked"], 1e-3), explore
+    assert _close(explore["decoded_on_axes"], explore["picked"], 1e-3), explore
+
+    # The points are drawn in the ramp's colours, not the label palette: many saturated pixels.
+    width, height, rows = read_png(shot)
+    x, y, w, h = report["latent_rect"]
+    plane = region_pixels(rows, [x, y + 100, w, h - 160])
+    coloured = [p for p in plane if max(p) - min(p) > 60 and max(p) > 90]
+    assert len(coloured) > 2000, f"only {len(coloured)} point-coloured pixels on the latent plane"
