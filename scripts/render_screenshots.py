@@ -3,7 +3,8 @@
 Starts `vaestudio serve` on free loopback ports with its runs in a temporary folder, then runs the
 Studio inside the test driver scene (tests/drivers/studio_driver.tscn) under Xvfb once per view;
 the driver's `--screenshot=PATH` saves the picture (and PATH.json, removed here) and quits. The
-last view has no backend at all: the waiting overlay. Godot comes from scripts/godot.sh.
+wide views run against a second backend with 8 latent dimensions (PCA axes); the last view has no
+backend at all: the waiting overlay. Godot comes from scripts/godot.sh.
 
     python scripts/render_screenshots.py [OUT_DIR] [--readme PNG]
 """
@@ -33,6 +34,10 @@ VIEWS: dict[str, list[str]] = {
     "runs": ["--tab=runs", "--auto-new-run=cvae", "--auto-label=3", "--auto-actions=eval",
              "--screenshot-frames=30", "--screenshot-after=6"],
 }
+# Views of a wider latent space (8 dims: principal-component axes), against their own backend.
+WIDE_VIEWS: dict[str, list[str]] = {
+    "explore-2d": ["--screenshot-frames=40", "--screenshot-after=12", "--pick-at=0.62,0.58"],
+}
 
 
 def render(out: Path, args: list[str], expect: int = 0) -> None:
@@ -58,6 +63,12 @@ def main() -> None:
     backend = start_backend_process("--seed", "0")  # runs in a temporary folder, removed at stop
     try:
         for name, args in VIEWS.items():
+            render(options.out / f"{name}.png", [f"--control={backend.control}", f"--stream={backend.stream}", *args])
+    finally:
+        stop_backend_process(backend)
+    backend = start_backend_process("--seed", "0", "--latent-dim", "8")
+    try:
+        for name, args in WIDE_VIEWS.items():
             render(options.out / f"{name}.png", [f"--control={backend.control}", f"--stream={backend.stream}", *args])
     finally:
         stop_backend_process(backend)

@@ -31,7 +31,7 @@ def wide_backend():
         stop_backend_process(backend)
 
 
-def _explore(backend, tmp_path, *driver_args: str) -> tuple[dict, dict, object]:
+def _explore(backend, tmp_path, *driver_args: str, latent_dim: int = LATENT_DIM) -> tuple[dict, dict, object]:
     shot = tmp_path / "explore.png"
     proc = run_main_scene(
         f"--control={backend.control}",
@@ -46,7 +46,7 @@ def _explore(backend, tmp_path, *driver_args: str) -> tuple[dict, dict, object]:
     assert not script_problems(output), "\n".join(script_problems(output))
     report = json.loads(shot.with_suffix(".json").read_text())
     assert report["connected"] and not report["timed_out"], report
-    assert report["latent_dim"] == LATENT_DIM, report
+    assert report["latent_dim"] == latent_dim, report
     return report, report["explore"], shot
 
 
@@ -104,3 +104,29 @@ def test_chosen_dims_and_a_loss_colouring_through_the_header(wide_backend, tmp_p
     plane = region_pixels(rows, [x, y + 100, w, h - 160])
     coloured = [p for p in plane if max(p) - min(p) > 60 and max(p) > 90]
     assert len(coloured) > 2000, f"only {len(coloured)} point-coloured pixels on the latent plane"
+
+
+def test_vector_data_decodes_values_not_images(tmp_path):
+    backend = start_backend_process("--dataset", "moons", "--seed", "0")
+    try:
+        report, explore, _ = _explore(backend, tmp_path, "--pick-at=0.5,0.55", latent_dim=2)
+    finally:
+        stop_backend_process(backend)
+    assert explore["finished"], explore
+    # A decode of vector data replies `values`: the Studio keeps it and says it in numbers.
+    assert report["decoded_vectors"] >= 2 and report["decoded_images"] == 0, report
+    values = explore["decoded_values"]
+    assert len(values) == 2, explore
+    assert explore["values_in_words"] == "x = (%.2f, %.2f)" % tuple(values), explore
+
+
+def test_a_one_dimensional_latent_space_still_picks(tmp_path):
+    backend = start_backend_process("--latent-dim", "1", "--seed", "0")
+    try:
+        report, explore, _ = _explore(backend, tmp_path, "--pick-at=0.4,0.5", latent_dim=1)
+    finally:
+        stop_backend_process(backend)
+    assert explore["finished"] and explore["axis_count"] == 1, explore
+    assert explore["axes"] == ["z0"] and explore["axis_captions"] == ["x: z0", ""], explore
+    assert len(explore["decoded_z"]) == 1 and _close(explore["decoded_z"], explore["picked"][:1]), explore
+    assert not explore["projection_control_visible"], explore

@@ -393,7 +393,7 @@ func _update_header() -> void:
 		_subtitle.text = "waiting for the latent stream…"
 		return
 	var dim: int = _frame.latent_dim
-	var shown: String = "%d dims" % dim
+	var shown: String = "%d dims" % dim if dim > 1 else "1 dim"
 	if _frame.projection == "pca":
 		shown = "PCA of %d dims" % dim
 	elif dim > _frame.axis_count:

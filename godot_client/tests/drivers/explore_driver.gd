@@ -82,6 +82,7 @@ func report() -> Dictionary:
 	if _pick_frame != null:
 		out["decoded_on_axes"] = Array(_pick_frame.project(StudioSession.decoded_z))
 	out["decoded_values"] = Array(StudioSession.decoded_values)
+	out["values_in_words"] = InspectorPanel.describe_values(StudioSession.decoded_values)
 	out["pick_sent"] = _pick_sent
 	out["pick_pixel"] = [_pick_pixel.x, _pick_pixel.y]
 	out["picked"] = [_picked.x, _picked.y] if _picked_seen else []
