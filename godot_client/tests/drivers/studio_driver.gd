@@ -11,17 +11,21 @@ extends Node
 ##   --pick-at=FX,FY, --view-dims=X,Y, --view-colour=NAME
 ##                              operates the latent view (explore_driver.gd)
 ##   --open=connect             opens the connect dialog (again once connected)
+##   --tab=samples|grid [--samples-temperature=T] [--grid-n=N]
+##                              operates the Samples or Grid tab (panels_driver.gd)
 ##   --connect-to=CONTROL,STREAM[,TOKEN]   half a second in, connects there through the dialog
 
 const MAIN_SCENE: PackedScene = preload("res://main.tscn")
 const RunsDriver := preload("res://tests/drivers/runs_driver.gd")
 const ExploreDriver := preload("res://tests/drivers/explore_driver.gd")
+const PanelsDriver := preload("res://tests/drivers/panels_driver.gd")
 const ScreenshotCapture := preload("res://tests/drivers/screenshot_capture.gd")
 
 var _main: Control
 var _inspector: InspectorPanel
 var _runs_driver: RunsDriver
 var _explore_driver: ExploreDriver
+var _panels_driver: PanelsDriver
 var _capture: ScreenshotCapture
 var _label: int = -1
 var _decode_at := Vector2.ZERO
@@ -62,6 +66,8 @@ func _ready() -> void:
 		if _capture != null:
 			_capture.report_parts["explore"] = _explore_driver.report
 		_wait_for(func() -> bool: return _explore_driver.finished)
+	if str(options.get("tab", "")).to_lower() in ["samples", "grid"]:
+		_add_panels_driver(options)
 	if str(options.get("open", "")) == "connect":
 		_open_connect_dialog(true)
 		StudioSession.connection_changed.connect(_open_connect_dialog)
@@ -80,6 +86,18 @@ func _add_runs_driver(options: Dictionary) -> void:
 	if _capture != null:
 		_capture.report_parts["runs_panel"] = _runs_driver.report
 		_wait_for(_new_run_shown)
+
+
+func _add_panels_driver(options: Dictionary) -> void:
+	_panels_driver = PanelsDriver.new()
+	_panels_driver.name = "PanelsDriver"
+	_panels_driver.samples = _main.get_node("%Samples")
+	_panels_driver.grid = _main.get_node("%Grid")
+	_panels_driver.configure(options)
+	add_child(_panels_driver)
+	if _capture != null:
+		_capture.report_parts["panels"] = _panels_driver.report
+	_wait_for(func() -> bool: return _panels_driver.finished)
 
 
 func _wait_for(condition: Callable) -> void:
