@@ -150,3 +150,16 @@ def test_the_pca_basis_is_aligned_when_components_swap_rank():
     assert (torch.sum(first["basis"] * second["basis"], dim=1) > 0.99).all()
     fresh = Projector().project(base * torch.tensor([2.0, 3.0, 1.0, 0.5, 0.1]), logvar, view)
     assert fresh["axes"] == ["PC1", "PC2", "PC3"]  # without history, plain rank order
+
+
+def test_choosing_the_view_again_puts_the_principal_axes_back_in_rank_order(make_server):
+    b = make_server(paused=True, latent_dim=8)
+    with b.client() as c:
+        c.subscribe("latent")
+        c.call("train.step", n=30, timeout=60)
+        c.call("latent.view", projection="pca")
+        msg = latent_message(c)
+        while msg["projection"] != "pca":
+            msg = latent_message(c)
+        assert msg["axes"] == ["PC1", "PC2", "PC3"]
+        assert msg["explained"][0] >= msg["explained"][1] >= msg["explained"][2]

@@ -159,6 +159,7 @@ class Trainer:
         view.check(self.spec.latent_dim)
         with self._lock:
             self.latent_view = view
+            self._projector = Projector()  # a view chosen anew starts from PC1, PC2, PC3 in rank order
             self._latent_requested = True
             self._wake.notify()
         self.emit("status")
