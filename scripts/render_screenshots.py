@@ -6,7 +6,7 @@ the driver's `--screenshot=PATH` saves the picture (and PATH.json, removed here)
 wide views run against a second backend with 8 latent dimensions (PCA axes); the last view has no
 backend at all: the waiting overlay. Godot comes from scripts/godot.sh.
 
-    python scripts/render_screenshots.py [OUT_DIR] [--readme PNG]
+    python scripts/render_screenshots.py [OUT_DIR] [--readme PNG] [--only VIEW ...]
 """
 
 from __future__ import annotations
@@ -28,11 +28,16 @@ DRIVER_SCENE = "res://tests/drivers/studio_driver.tscn"
 # name -> driver arguments; each view waits for its own state before the picture is taken.
 VIEWS: dict[str, list[str]] = {
     "studio": ["--screenshot-frames=40", "--screenshot-after=12", "--decode-at=0.6,-0.4"],
+    # The manifold grid of the plain VAE once it has trained a while (after the studio view).
+    "grid": ["--tab=grid", "--grid-n=12", "--screenshot-frames=10", "--screenshot-after=4"],
     "connect": ["--screenshot-frames=5", "--screenshot-after=2", "--open=connect"],
     "log": ["--tab=log", "--auto-new-run=vae", "--auto-actions=save,export",
             "--screenshot-frames=10", "--screenshot-after=4"],
     "runs": ["--tab=runs", "--auto-new-run=cvae", "--auto-label=3", "--auto-actions=eval",
              "--screenshot-frames=30", "--screenshot-after=6"],
+    # After the runs view the live run is a cvae: the samples tab shows its class row too.
+    "samples": ["--tab=samples", "--samples-temperature=0.8", "--screenshot-frames=10",
+                "--screenshot-after=4"],
 }
 # Views of a wider latent space (8 dims: principal-component axes), against their own backend.
 WIDE_VIEWS: dict[str, list[str]] = {
@@ -55,7 +60,10 @@ def main() -> None:
     parser.add_argument("out", nargs="?", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument("--readme", type=Path, default=REPO / "docs" / "screenshot.png",
                         help="where the main view is copied for the README ('' to skip)")
+    parser.add_argument("--only", nargs="+", metavar="VIEW", default=None,
+                        help="render only these views (e.g. samples grid waiting)")
     options = parser.parse_args()
+    wanted = set(options.only or [*VIEWS, *WIDE_VIEWS, "waiting"])
     options.out = options.out.resolve()  # Godot runs in the project folder
     options.out.mkdir(parents=True, exist_ok=True)
     subprocess.run([str(GODOT_SH), "--headless", "--path", str(PROJECT), "--import"],
@@ -63,19 +71,22 @@ def main() -> None:
     backend = start_backend_process("--seed", "0")  # runs in a temporary folder, removed at stop
     try:
         for name, args in VIEWS.items():
-            render(options.out / f"{name}.png", [f"--control={backend.control}", f"--stream={backend.stream}", *args])
+            if name in wanted:
+                render(options.out / f"{name}.png", [f"--control={backend.control}", f"--stream={backend.stream}", *args])
     finally:
         stop_backend_process(backend)
     backend = start_backend_process("--seed", "0", "--latent-dim", "8")
     try:
         for name, args in WIDE_VIEWS.items():
-            render(options.out / f"{name}.png", [f"--control={backend.control}", f"--stream={backend.stream}", *args])
+            if name in wanted:
+                render(options.out / f"{name}.png", [f"--control={backend.control}", f"--stream={backend.stream}", *args])
     finally:
         stop_backend_process(backend)
     # Nothing listens: the overlay; the driver gives up waiting for frames (exit code 3).
     absent = [f"--control=tcp://127.0.0.1:{free_port()}", f"--stream=tcp://127.0.0.1:{free_port()}"]
-    render(options.out / "waiting.png", [*absent, "--screenshot-timeout=3"], expect=3)
-    if str(options.readme) not in ("", "."):
+    if "waiting" in wanted:
+        render(options.out / "waiting.png", [*absent, "--screenshot-timeout=3"], expect=3)
+    if str(options.readme) not in ("", ".") and "studio" in wanted:
         shutil.copyfile(options.out / "studio.png", options.readme)
         print(f"copied the main view to {options.readme}")
 
