@@ -68,7 +68,10 @@ class Dataset:
         return 1 if len(self.image_shape) == 2 else 0
 
     def describe(self) -> dict:
-        return {"name": self.name, "n": self.n, "shape": list(self.image_shape or (self.input_dim,))}
+        """What a client shows of the data set: its size and shape, and its classes for a legend
+        (`class_names` is None when the labels are plain ids)."""
+        return {"name": self.name, "n": self.n, "shape": list(self.image_shape or (self.input_dim,)),
+                "num_classes": self.num_classes, "class_names": self.class_names}
 
 
 def split_indices(n: int, test_fraction: float = 0.1, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
