@@ -9,6 +9,9 @@ extends Control
 
 ## The left button pressed or dragged over the plane at `p`, on the first two axes.
 signal point_picked(p: Vector2)
+## What [method to_screen] gives changed: a pan, zoom, fit step, resize or a new frame (whose
+## projection may differ). Whatever is drawn over the view in axes coordinates redraws then.
+signal view_transformed
 
 const TEXTURE_WIDTH: int = 1024
 const MIN_TICK_SPACING_PX: float = 72.0
@@ -170,9 +173,9 @@ func to_latent(at: Vector2) -> Vector2:
 	return view_center + Vector2(d.x, -d.y)
 
 
-## Pixel of this control showing point `z` of the first two axes.
-func to_screen(z: Vector2) -> Vector2:
-	var d: Vector2 = (z - view_center) * pixels_per_unit
+## The local pixel of this control showing `axes_point` (on the first two axes) in the 2-D view.
+func to_screen(axes_point: Vector2) -> Vector2:
+	var d: Vector2 = (axes_point - view_center) * pixels_per_unit
 	return size * 0.5 + Vector2(d.x, -d.y)
 
 
@@ -237,6 +240,7 @@ func _on_latent_received(frame: StudioLatentFrame) -> void:
 	_update_controls()
 	_update_header()
 	_overlay.queue_redraw()
+	view_transformed.emit()
 
 
 ## "x: PC1 · 31 % of variance" for axis 0, "y: …" for axis 1; "" before the first frame.
@@ -385,6 +389,7 @@ func _apply_view() -> void:
 	_material.set_shader_parameter("point_alpha", point_alpha)
 	queue_redraw()
 	_overlay.queue_redraw()
+	view_transformed.emit()
 
 
 func _update_header() -> void:
