@@ -1,9 +1,11 @@
 class_name LabelLegend
 extends PanelContainer
-## The colour key of the latent points: one swatch per digit label, one for unlabelled data, or
+## The colour key of the latent points: one swatch per class, one for unlabelled data, or
 ## the continuous ramp with its lowest and highest value when points are coloured by a value.
 
 var _ramp_mode: bool = false
+## What the swatches show now ("0|1|2…"), so a new frame of the same data set rebuilds nothing.
+var _key: String = ""
 var _ramp_texture: GradientTexture1D
 
 @onready var _rows: GridContainer = $Rows
@@ -13,23 +15,51 @@ func _ready() -> void:
 	show_labels(true)
 
 
-## Rebuilds the key for labelled (digits 0–9) or unlabelled data.
+## Rebuilds the key for labelled or unlabelled data: one swatch per class of the live data set,
+## named by its own class names (image folders, CSV text labels) when it has them. Colours come
+## from the palette's first ten; beyond those the points are drawn grey, and the key says so.
 func show_labels(labelled: bool) -> void:
-	var wanted: int = StudioPalette.LABELS.size() if labelled else 1
-	if not _ramp_mode and _rows.get_child_count() == wanted * 2:
+	var names: PackedStringArray = _class_names() if labelled else PackedStringArray(["unlabelled"])
+	var key: String = "|".join(names)
+	if not _ramp_mode and _key == key:
 		return
 	_ramp_mode = false
+	_key = key
 	_clear()
-	# Two rows of five swatch + label pairs.
-	_rows.columns = 10 if labelled else 2
-	for i in wanted:
+	var shown: int = mini(names.size(), StudioPalette.LABELS.size())
+	# Up to two rows of five swatch + name pairs.
+	_rows.columns = mini(shown, 5) * 2 if labelled else 2
+	for i in shown:
 		var swatch := ColorRect.new()
 		swatch.custom_minimum_size = Vector2(10.0, 10.0)
 		swatch.size_flags_vertical = Control.SIZE_SHRINK_CENTER
 		swatch.color = StudioPalette.label_color(i if labelled else -1)
 		swatch.mouse_filter = Control.MOUSE_FILTER_IGNORE
 		_rows.add_child(swatch)
-		_rows.add_child(_text(str(i) if labelled else "unlabelled"))
+		_rows.add_child(_text(names[i]))
+	if names.size() > shown:
+		_rows.add_child(_text(""))
+		_rows.add_child(_text("+%d more (grey)" % (names.size() - shown)))
+
+
+## The live data set's class names, or its class ids when it has no names (10 before a status).
+static func _class_names() -> PackedStringArray:
+	var dataset: Variant = StudioSession.status.get("dataset")
+	var names := PackedStringArray()
+	if dataset is Dictionary:
+		var given: Variant = (dataset as Dictionary).get("class_names")
+		if given is Array:
+			for name: Variant in given:
+				names.append(str(name))
+			return names
+		var count: Variant = (dataset as Dictionary).get("num_classes")
+		if typeof(count) in [TYPE_INT, TYPE_FLOAT] and int(count) > 0:
+			for i in int(count):
+				names.append(str(i))
+			return names
+	for i in StudioPalette.LABELS.size():
+		names.append(str(i))
+	return names
 
 
 ## Shows the ramp: "`what`  low [ramp] high", e.g. "loss  81.2 ▭ 164.0".
