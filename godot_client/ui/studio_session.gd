@@ -26,6 +26,8 @@ signal hello_received(result: Dictionary)
 signal endpoints_changed(control: String, stream: String)
 ## The backend turned the client away (a wrong or missing token); it keeps retrying.
 signal connection_refused(reason: String)
+## [member path] changed (a new interpolation path, or none).
+signal path_changed
 
 ## The loss history spans the whole run in at most this many points: when full, every other
 ## point is dropped and from then on only every second message is kept (then every fourth...).
@@ -79,6 +81,22 @@ var log_entries: Array[Dictionary] = []
 ## Whether the control endpoint answered a request while the Studio waits for the backend (a
 ## backend that answers requests but publishes no streams points at a wrong `--stream`).
 var control_answers: bool = false
+## Pinned z (add, remove, clear; [signal StudioPins.changed]), fitted to each new latent width.
+var pins := StudioPins.new()
+## The interpolation path on show (full z each), for drawing; empty when there is none. Setting
+## it emits [signal path_changed].
+var path: Array[PackedFloat32Array] = []:
+	set(value):
+		path = value
+		path_changed.emit()
+## The whole z on show (read-only): the last decode's, else the anchor, else the newest frame's
+## center; empty before any frame or status gives the width.
+var current_z: PackedFloat32Array:
+	get = _get_current_z
+## The class label each row of a batch `decode` carries (read-only): -1 (none) unless the live
+## model is conditional. See [method decode_args].
+var batch_label: int:
+	get = _get_batch_label
 
 var _run: String = ""
 var _history_stride: int = 1
@@ -290,8 +308,14 @@ func refresh_status() -> void:
 
 
 ## Asks for the image at `z`. At most one decode is in flight: a newer `z` waits and replaces any
-## older waiting one, and goes out as soon as the reply to the previous one arrives.
-func request_decode(z: PackedFloat32Array) -> void:
+## older waiting one, and goes out as soon as the reply to the previous one arrives. With
+## `decoded` (the image of `z`, decoded already, e.g. a frame of an interpolation) it is shown
+## at once, as if its reply had come, and nothing is sent.
+func request_decode(z: PackedFloat32Array, decoded: Image = null) -> void:
+	if decoded != null:
+		_decode_next = PackedFloat32Array()
+		_decode_shown(z, decoded_label, PackedFloat32Array(), decoded)
+		return
 	_decode_next = z
 	if not _decode_in_flight:
 		_send_next_decode()
@@ -365,6 +389,34 @@ func _on_reply(_reply: Dictionary, request: VaeStudioRequest, on_reply: Callable
 		on_reply.call(request)
 
 
+## The args of one `decode` request for `rows` z one after another in `z` (rows × width), each
+## row with class `label` unless it is negative (see [member batch_label]).
+static func decode_args(z: PackedFloat32Array, rows: int, label: int = -1) -> Dictionary:
+	var width: int = z.size() / maxi(rows, 1)
+	var args: Dictionary = {"z": VaeStudioArray.from_float32(z, [rows, width])}
+	if label >= 0:
+		var labels := PackedInt32Array()
+		labels.resize(rows)
+		labels.fill(label)
+		args["labels"] = VaeStudioArray.from_int32(labels, [rows])
+	return args
+
+
+func _get_current_z() -> PackedFloat32Array:
+	var width: int = latent_dim()
+	if decoded_z.size() == width and width > 0:
+		return decoded_z
+	if decode_anchor.size() == width and width > 0:
+		return decode_anchor
+	if latent != null and latent.center.size() == width:
+		return latent.center
+	return PackedFloat32Array()
+
+
+func _get_batch_label() -> int:
+	return clampi(decode_label, 0, num_classes() - 1) if is_conditional() else -1
+
+
 ## The error sentence of a failed request, e.g. "invalid_argument: lr must be > 0".
 static func describe_error(request: VaeStudioRequest) -> String:
 	if request.error_code().is_empty():
@@ -435,6 +487,7 @@ func _on_stream_received(topic: String, message: Dictionary) -> void:
 				push_warning("Ignored a latent frame: %s" % frame.error)
 				return
 			latent = frame
+			pins.fit(frame.latent_dim, frame.center)
 			latent_frames += 1
 			run_latent_frames += 1
 			latent_received.emit(frame)

@@ -13,12 +13,16 @@ extends Node
 ##   --open=connect             opens the connect dialog (again once connected)
 ##   --tab=samples|grid [--samples-temperature=T] [--grid-n=N]
 ##                              operates the Samples or Grid tab (panels_driver.gd)
+##   --tab=z|pins|interpolate [--slide=DIM,VALUE] [--pin-count=N] [--interp-steps=N]
+##     [--interp-mode=linear|slerp]   operates the z, Pins or Interpolate tab
+##                              (explore_panels_driver.gd)
 ##   --connect-to=CONTROL,STREAM[,TOKEN]   half a second in, connects there through the dialog
 
 const MAIN_SCENE: PackedScene = preload("res://main.tscn")
 const RunsDriver := preload("res://tests/drivers/runs_driver.gd")
 const ExploreDriver := preload("res://tests/drivers/explore_driver.gd")
 const PanelsDriver := preload("res://tests/drivers/panels_driver.gd")
+const ExplorePanelsDriver := preload("res://tests/drivers/explore_panels_driver.gd")
 const ScreenshotCapture := preload("res://tests/drivers/screenshot_capture.gd")
 
 var _main: Control
@@ -26,6 +30,7 @@ var _inspector: InspectorPanel
 var _runs_driver: RunsDriver
 var _explore_driver: ExploreDriver
 var _panels_driver: PanelsDriver
+var _explore_panels_driver: ExplorePanelsDriver
 var _capture: ScreenshotCapture
 var _label: int = -1
 var _decode_at := Vector2.ZERO
@@ -68,6 +73,8 @@ func _ready() -> void:
 		_wait_for(func() -> bool: return _explore_driver.finished)
 	if str(options.get("tab", "")).to_lower() in ["samples", "grid"]:
 		_add_panels_driver(options)
+	if str(options.get("tab", "")).to_lower() in ["z", "pins", "interpolate"]:
+		_add_explore_panels_driver(options)
 	if str(options.get("open", "")) == "connect":
 		_open_connect_dialog(true)
 		StudioSession.connection_changed.connect(_open_connect_dialog)
@@ -86,6 +93,19 @@ func _add_runs_driver(options: Dictionary) -> void:
 	if _capture != null:
 		_capture.report_parts["runs_panel"] = _runs_driver.report
 		_wait_for(_new_run_shown)
+
+
+func _add_explore_panels_driver(options: Dictionary) -> void:
+	_explore_panels_driver = ExplorePanelsDriver.new()
+	_explore_panels_driver.name = "ExplorePanelsDriver"
+	_explore_panels_driver.sliders = _main.get_node("%z")
+	_explore_panels_driver.pins_panel = _main.get_node("%Pins")
+	_explore_panels_driver.interpolation = _main.get_node("%Interpolate")
+	_explore_panels_driver.configure(options)
+	add_child(_explore_panels_driver)
+	if _capture != null:
+		_capture.report_parts["explore_panels"] = _explore_panels_driver.report
+	_wait_for(func() -> bool: return _explore_panels_driver.finished)
 
 
 func _add_panels_driver(options: Dictionary) -> void:
