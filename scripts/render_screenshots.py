@@ -42,6 +42,9 @@ VIEWS: dict[str, list[str]] = {
 # Views of a wider latent space (8 dims: principal-component axes), against their own backend.
 WIDE_VIEWS: dict[str, list[str]] = {
     "explore-2d": ["--screenshot-frames=40", "--screenshot-after=12", "--pick-at=0.62,0.58"],
+    # A data point clicked on the plane: the inspector's original beside its reconstruction.
+    "data-point": ["--screenshot-frames=40", "--screenshot-after=12", "--hover-row=321",
+                   "--click-row=123"],
 }
 
 

@@ -130,3 +130,91 @@ def test_a_one_dimensional_latent_space_still_picks(tmp_path):
     assert explore["axes"] == ["z0"] and explore["axis_captions"] == ["x: z0", ""], explore
     assert len(explore["decoded_z"]) == 1 and _close(explore["decoded_z"], explore["picked"][:1]), explore
     assert not explore["projection_control_visible"], explore
+
+
+# --- a data point: hover names it, a click shows its original and its reconstruction ----------
+
+
+@pytest.fixture
+def paused_backend():
+    """A paused backend after 300 steps: its weights stay put, so the test's own `encode` and
+    `decode` see exactly what the Studio saw."""
+    backend = start_backend_process("--latent-dim", "2", "--seed", "0", "--paused")
+    try:
+        with backend.client(timeout=30.0) as c:
+            c.call("train.step", n=300)
+        yield backend
+    finally:
+        stop_backend_process(backend)
+
+
+def _a_streamed_row(backend, nth: int) -> int:
+    from vaestudio.client import from_wire
+
+    with backend.client(timeout=10.0) as c:
+        c.subscribe("latent")
+        _, message = c.next_stream(timeout=10.0, topic="latent")
+    return int(from_wire(message["indices"])[nth])
+
+
+def test_hovering_a_point_names_its_label_and_row(paused_backend, tmp_path):
+    row = _a_streamed_row(paused_backend, 17)
+    _, explore, _ = _explore(paused_backend, tmp_path, f"--hover-row={row}", latent_dim=2)
+    assert explore["finished"], explore
+    assert explore["hovered_row"] == row, explore
+    label = explore["hovered_label"]
+    assert 0 <= label <= 9, explore
+    assert explore["hover_caption"] == f"label {label} · row {row}", explore
+    with paused_backend.client() as c:
+        from vaestudio.client import from_wire, to_wire
+
+        data = c.call("data.get", indices=to_wire([row], "i32"))
+    assert int(from_wire(data["labels"])[0]) == label
+
+
+def test_clicking_a_point_shows_its_original_and_reconstruction(paused_backend, tmp_path):
+    import numpy as np
+    from vaestudio.client import from_wire, to_wire
+
+    row = _a_streamed_row(paused_backend, 40)
+    report, explore, shot = _explore(paused_backend, tmp_path, f"--click-row={row}", latent_dim=2)
+    assert explore["finished"] and explore["selected_row"] == row, explore
+    point = explore["data_point"]
+    assert point["row"] == row and point["complete"] and not point["error"], point
+    with paused_backend.client() as c:
+        data = c.call("data.get", indices=to_wire([row], "i32"))
+        mu, logvar = c.encode([row])
+        recon = c.decode(mu)
+    original = from_wire(data["images"])[0]
+    assert point["label"] == int(from_wire(data["labels"])[0])
+    assert point["image_size"] == [original.shape[1], original.shape[0]]
+    assert np.array_equal(np.array(point["original"], dtype=np.uint8), original.reshape(-1))
+    assert np.allclose(point["mu"], mu[0], atol=1e-5) and np.allclose(point["logvar"], logvar[0], atol=1e-5)
+    got = np.array(point["reconstruction"], dtype=np.int16)
+    assert np.abs(got - recon[0].reshape(-1).astype(np.int16)).max() <= 1, "reconstruction differs"
+    kl = 0.5 * float(np.sum(mu[0] ** 2 + np.exp(logvar[0]) - 1.0 - logvar[0]))
+    assert abs(point["kl"] - kl) <= 1e-3 * max(1.0, kl), (point["kl"], kl)
+    mse = float(np.mean(((original.astype(np.float64) - recon[0]) / 255.0) ** 2))
+    assert abs(point["recon_error"] - mse) <= 1e-3, (point["recon_error"], mse)
+    assert point["heading"].startswith(f"Data row {row}"), point
+    assert "KL" in point["detail_text"] and "z0 μ" in point["posterior_text"], point
+
+    # On screen: each frame shows its image, cell by cell (nearest filtering, aspect kept),
+    # below the caption band at the top.
+    _, _, rows = read_png(shot)
+    for rect_key, pixels in (("original_rect", original), ("reconstruction_rect", recon[0])):
+        x, y, w, h = point[rect_key]
+        n_rows, n_cols = pixels.shape[:2]
+        scale = min(w / n_cols, h / n_rows)
+        x0, y0 = x + (w - n_cols * scale) / 2, y + (h - n_rows * scale) / 2
+        diffs = []
+        for r in range(n_rows):
+            py = int(y0 + (r + 0.5) * scale)
+            if py < y + 20:
+                continue  # the caption
+            for col in range(n_cols):
+                px = int(x0 + (col + 0.5) * scale)
+                shown = rows[py][px * 4]
+                diffs.append(abs(int(shown) - int(pixels[r, col])))
+        diffs.sort()
+        assert diffs[int(len(diffs) * 0.95)] <= 3, f"{rect_key}: the picture differs from the data"

@@ -2,12 +2,25 @@ class_name InspectorPanel
 extends PanelContainer
 ## The decoded image under the pointer, large and crisp (nearest filtering), with its z. When the
 ## live model is conditional, a class selector picks the label every decode carries, and changing
-## it decodes the same z again in the new class.
+## it decodes the same z again in the new class. A data point picked on the latent view shows its
+## original beside its reconstruction (the decode of its μ), its μ and σ per dimension and its
+## loss; the next decode of the plane brings the single image back.
 
 const MAX_DIMS_SHOWN: int = 8
+## Dimensions of a data point listed one a line; the rest are a compact bar of |μ|.
+const POINT_DIMS_LISTED: int = 4
+const FRAME_SIZE := Vector2(176, 176)
+const POINT_FRAME_SIZE := Vector2(124, 124)
+const BARS: String = "▁▂▃▄▅▆▇█"
 
 var _texture: ImageTexture
+var _original_texture: ImageTexture
 
+@onready var _frame: PanelContainer = $Columns/ImageFrame
+@onready var _caption: Label = $Columns/ImageFrame/Caption
+@onready var _original_frame: PanelContainer = $Columns/OriginalFrame
+@onready var _original_rect: TextureRect = $Columns/OriginalFrame/Image
+@onready var _original_text: Label = $Columns/OriginalFrame/Placeholder
 @onready var _image_rect: TextureRect = $Columns/ImageFrame/Image
 @onready var _placeholder: Label = $Columns/ImageFrame/Placeholder
 @onready var _heading: Label = $Columns/Info/Heading
@@ -22,6 +35,7 @@ var _texture: ImageTexture
 func _ready() -> void:
 	StudioSession.decode_finished.connect(_on_decode_finished)
 	StudioSession.status_received.connect(_on_status_received)
+	StudioSession.data_point_received.connect(_on_data_point_received)
 	_class_spin.value_changed.connect(_on_class_changed)
 	_z_label.text = "z = —"
 	_detail.text = "Press or drag the left button on the latent plane to decode that point."
@@ -31,6 +45,11 @@ func _ready() -> void:
 ## The control that shows the decoded image.
 func image_view() -> Control:
 	return _image_rect
+
+
+## The control that shows the data point's original.
+func original_view() -> Control:
+	return _original_rect
 
 
 ## Picks the class label of conditional decodes, exactly as the selector does.
@@ -56,6 +75,7 @@ func _on_class_changed(value: float) -> void:
 
 
 func _on_decode_finished(z: PackedFloat32Array, image: Image) -> void:
+	_show_point_layout(false)
 	_z_label.text = describe_z(z)
 	var latency: int = roundi(StudioSession.decode_latency_ms)
 	if image == null:
@@ -69,13 +89,7 @@ func _on_decode_finished(z: PackedFloat32Array, image: Image) -> void:
 			"%s\n%d values · round trip %d ms" % [describe_values(values), values.size(), latency]
 		)
 		return
-	if _texture != null and Vector2i(_texture.get_size()) == image.get_size():
-		if _texture.get_format() == image.get_format():
-			_texture.update(image)
-		else:
-			_texture = ImageTexture.create_from_image(image)
-	else:
-		_texture = ImageTexture.create_from_image(image)
+	_texture = _updated(_texture, image)
 	_image_rect.texture = _texture
 	_placeholder.visible = false
 	var label: int = StudioSession.decoded_label
@@ -83,6 +97,67 @@ func _on_decode_finished(z: PackedFloat32Array, image: Image) -> void:
 	_detail.text = (
 		"%d×%d image · round trip %d ms" % [image.get_width(), image.get_height(), latency]
 	)
+
+
+func _on_data_point_received(point: StudioDataPoint) -> void:
+	_show_point_layout(true)
+	var label: String = "" if point.label < 0 else " · label %d" % point.label
+	_heading.text = "Data row %d%s" % [point.row, label]
+	if not point.error.is_empty():
+		_z_label.text = ""
+		_detail.text = "Could not fetch row %d: %s" % [point.row, point.error]
+		return
+	_z_label.text = describe_posterior(point.mu, point.sigma())
+	var error_kind: String = "pixel MSE (0–1)" if point.is_image() else "MSE of the values"
+	_detail.text = (
+		"recon %s %.4f · KL(q‖N(0,I)) %.2f nats; left: the row, right: decode(μ)"
+		% [error_kind, point.recon_error(), point.kl()]
+	)
+	if point.is_image():
+		_original_texture = _updated(_original_texture, point.original)
+		_original_rect.texture = _original_texture
+		_original_text.text = ""
+		if point.reconstruction != null:
+			_texture = _updated(_texture, point.reconstruction)
+			_image_rect.texture = _texture
+			_placeholder.visible = false
+		return
+	_original_rect.texture = null
+	_image_rect.texture = null
+	_original_text.text = describe_values(point.original_values).replace(", ", ",\n")
+	_placeholder.visible = true
+	_placeholder.text = describe_values(point.reconstruction_values).replace(", ", ",\n")
+
+
+## Two frames side by side (original, reconstruction) for a data point; one large otherwise.
+func _show_point_layout(point: bool) -> void:
+	_original_frame.visible = point
+	_caption.visible = point
+	_frame.custom_minimum_size = POINT_FRAME_SIZE if point else FRAME_SIZE
+	if not point:
+		_placeholder.text = "no image yet" if _image_rect.texture == null else ""
+
+
+static func _updated(texture: ImageTexture, image: Image) -> ImageTexture:
+	if texture != null and Vector2i(texture.get_size()) == image.get_size():
+		if texture.get_format() == image.get_format():
+			texture.update(image)
+			return texture
+	return ImageTexture.create_from_image(image)
+
+
+## μ and σ of the first dims, one a line ("z0 μ+0.12 σ0.31"), then a bar of |μ| for the rest.
+static func describe_posterior(mu: PackedFloat32Array, sigma: PackedFloat32Array) -> String:
+	var lines: PackedStringArray = []
+	for d in mini(mu.size(), POINT_DIMS_LISTED):
+		lines.append("z%d μ%+.2f σ%.2f" % [d, mu[d], sigma[d]])
+	if mu.size() > POINT_DIMS_LISTED:
+		var bar: String = ""
+		for d in range(POINT_DIMS_LISTED, mini(mu.size(), POINT_DIMS_LISTED + 24)):
+			var level: int = clampi(floori(absf(mu[d]) / 3.0 * BARS.length()), 0, BARS.length() - 1)
+			bar += BARS[level]
+		lines.append("|μ| z%d–z%d %s" % [POINT_DIMS_LISTED, mu.size() - 1, bar])
+	return "\n".join(lines)
 
 
 ## The first dims of `z`, two a line ("z0 +0.120   z1 -0.400"), and how many more there are.

@@ -4,14 +4,18 @@ extends Control
 ## chosen dimensions, protocol §6.1), coloured by label or by a value, drawn by one MultiMesh with
 ## the point shader, over a grid with tick labels and axis captions. Wheel zooms, right/middle
 ## drag pans, the left button picks a point to decode, F or the Fit button fits the view to the
-## data. Trackpad pinch zooms and two-finger scroll pans. The header's controls ask the session
-## for another projection or colouring.
+## data. Hovering a data point names its label and row; clicking one (within PICK_RADIUS_PX)
+## selects that row for the inspector instead of decoding the plane. Trackpad pinch zooms and
+## two-finger scroll pans. The header's controls ask the session for another projection or
+## colouring.
 
 ## The left button pressed or dragged over the plane at `p`, on the first two axes.
 signal point_picked(p: Vector2)
 ## What [method to_screen] gives changed: a pan, zoom, fit step, resize or a new frame (whose
 ## projection may differ). Whatever is drawn over the view in axes coordinates redraws then.
 signal view_transformed
+## The left button clicked on the point of data-set row `row`.
+signal row_selected(row: int)
 
 const TEXTURE_WIDTH: int = 1024
 const MIN_TICK_SPACING_PX: float = 72.0
@@ -20,6 +24,8 @@ const FIT_RATE: float = 7.0
 const FIT_MARGIN: float = 0.04
 const PROJECTION_PCA: int = 0
 const PROJECTION_DIMS: int = 1
+## How close (in pixels) a click or the pointer must come to a point to mean that point.
+const PICK_RADIUS_PX: float = 6.0
 
 @export var point_size: float = 5.0
 @export var point_alpha: float = 0.8
@@ -30,6 +36,11 @@ var pixels_per_unit: float = 60.0
 ## While true the view follows the data's extent; zooming or panning turns it off.
 var auto_fit: bool = true
 var points_drawn: int = 0
+## The point (of the current frame) under the pointer, or -1; its row is `hovered_row`.
+var hovered_point: int = -1
+var hovered_row: int = -1
+## The data-set row last clicked, or -1: a ring marks it while the stream holds it.
+var selected_row: int = -1
 
 var _frame: StudioLatentFrame
 var _run: String = ""
@@ -39,6 +50,7 @@ var _target_scale: float = 60.0
 ## The z of the last decode: its marker sits at its projection on the current frame's axes.
 var _marker_z := PackedFloat32Array()
 var _panning: bool = false
+var _mouse_at := Vector2.ZERO
 var _picking: bool = false
 var _multimesh := MultiMesh.new()
 var _capacity: int = 0
@@ -118,9 +130,14 @@ func _gui_input(event: InputEvent) -> void:
 			MOUSE_BUTTON_RIGHT, MOUSE_BUTTON_MIDDLE:
 				_panning = button.pressed
 			MOUSE_BUTTON_LEFT:
-				_picking = button.pressed
-				if button.pressed:
+				var hit: int = point_at(button.position) if button.pressed else -1
+				_picking = button.pressed and (hit < 0 or _frame.row_of(hit) < 0)
+				if _picking:
 					point_picked.emit(to_latent(button.position))
+				elif button.pressed:
+					selected_row = _frame.row_of(hit)
+					row_selected.emit(selected_row)
+					_overlay.queue_redraw()
 		accept_event()
 		return
 	var magnify := event as InputEventMagnifyGesture
@@ -143,7 +160,14 @@ func _gui_input(event: InputEvent) -> void:
 			_apply_view()
 		if _picking:
 			point_picked.emit(to_latent(motion.position))
+		_mouse_at = motion.position
+		_set_hovered(-1 if _panning or _picking else point_at(motion.position))
 		accept_event()
+
+
+func _notification(what: int) -> void:
+	if what == NOTIFICATION_MOUSE_EXIT and is_node_ready():
+		_set_hovered(-1)
 
 
 func _unhandled_input(event: InputEvent) -> void:
@@ -173,6 +197,23 @@ func to_latent(at: Vector2) -> Vector2:
 	return view_center + Vector2(d.x, -d.y)
 
 
+## The point of the current frame drawn within PICK_RADIUS_PX of local pixel `at`, or -1.
+func point_at(at: Vector2) -> int:
+	if _frame == null or _frame.count == 0:
+		return -1
+	return _frame.nearest_point(to_latent(at), PICK_RADIUS_PX / pixels_per_unit)
+
+
+## What the tooltip of point `i` says: "label 7 · row 1234" ("row 1234" without labels).
+func point_caption(i: int) -> String:
+	if _frame == null or i < 0 or i >= _frame.count:
+		return ""
+	var row: int = _frame.row_of(i)
+	var label: int = _frame.label_of(i)
+	var row_text: String = "row %d" % row if row >= 0 else "point %d" % i
+	return row_text if label < 0 else "label %d · %s" % [label, row_text]
+
+
 ## The local pixel of this control showing `axes_point` (on the first two axes) in the 2-D view.
 func to_screen(axes_point: Vector2) -> Vector2:
 	var d: Vector2 = (axes_point - view_center) * pixels_per_unit
@@ -187,6 +228,14 @@ func tick_step() -> float:
 		if mult * power >= raw:
 			return mult * power
 	return 10.0 * power
+
+
+func _set_hovered(i: int) -> void:
+	if i == hovered_point:
+		return
+	hovered_point = i
+	hovered_row = _frame.row_of(i) if i >= 0 else -1
+	_overlay.queue_redraw()
 
 
 func zoom_at(at: Vector2, factor: float) -> void:
@@ -223,6 +272,9 @@ func _on_latent_received(frame: StudioLatentFrame) -> void:
 	var first: bool = _frame == null or frame.run != _run
 	_frame = frame
 	_run = frame.run
+	if hovered_point >= 0:
+		hovered_point = -1
+		_set_hovered(point_at(_mouse_at))  # the same pointer over the moved points
 	_upload(frame)
 	if first:
 		auto_fit = true
@@ -446,10 +498,37 @@ func _draw_overlay() -> void:
 		_overlay.draw_arc(at, 9.0, 0.0, TAU, 32, accent, 2.0, true)
 		for direction: Vector2 in [Vector2.LEFT, Vector2.RIGHT, Vector2.UP, Vector2.DOWN]:
 			_overlay.draw_line(at + direction * 12.0, at + direction * 20.0, accent, 2.0, true)
+	_draw_selection()
 	if _frame == null:
 		var message: String = "No latent frames yet"
 		var width: float = font.get_string_size(message, HORIZONTAL_ALIGNMENT_LEFT, -1, 18).x
 		_overlay_text(size * 0.5 - Vector2(width * 0.5, 0.0), message, StudioPalette.TEXT_DIM, 18)
+
+
+## A ring on the selected row's point and a tooltip at the hovered one.
+func _draw_selection() -> void:
+	if _frame == null:
+		return
+	var selected: int = _frame.point_of_row(selected_row) if selected_row >= 0 else -1
+	if selected >= 0:
+		var at: Vector2 = to_screen(_frame.point_2d(selected))
+		_overlay.draw_arc(at, 7.0, 0.0, TAU, 24, Color(0.0, 0.0, 0.0, 0.7), 4.0, true)
+		_overlay.draw_arc(at, 7.0, 0.0, TAU, 24, Color.WHITE, 2.0, true)
+	if hovered_point < 0 or hovered_point >= _frame.count:
+		return
+	var spot: Vector2 = to_screen(_frame.point_2d(hovered_point))
+	_overlay.draw_arc(spot, 6.0, 0.0, TAU, 24, StudioPalette.ACCENT, 1.5, true)
+	var text: String = point_caption(hovered_point)
+	var font: Font = get_theme_default_font()
+	var box := Rect2(spot + Vector2(10.0, -28.0), font.get_string_size(text, 0, -1, 12))
+	box = box.grow_individual(6.0, 3.0, 6.0, 3.0)
+	box.position = box.position.clamp(Vector2.ZERO, (size - box.size).max(Vector2.ZERO))
+	_overlay.draw_rect(box, Color(StudioPalette.PANEL, 0.95))
+	_overlay.draw_rect(box, StudioPalette.GRID_AXIS, false, 1.0)
+	var baseline: Vector2 = box.position + Vector2(6.0, 3.0 + font.get_ascent(12))
+	_overlay.draw_string(
+		font, baseline, text, HORIZONTAL_ALIGNMENT_LEFT, -1, 12, StudioPalette.TEXT
+	)
 
 
 ## The axes' names beside the plane: x at the bottom right (left of the Fit button), y at the

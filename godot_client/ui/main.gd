@@ -16,6 +16,7 @@ var _auto_decoded: bool = false
 func _ready() -> void:
 	StudioSession.start(self)
 	_latent_view.point_picked.connect(_on_point_picked)
+	_latent_view.row_selected.connect(StudioDataPoint.inspect)
 	_status_bar.connect_requested.connect(_connect_dialog.open)
 	_overlay.connect_requested.connect(_connect_dialog.open)
 	StudioSession.latent_received.connect(_on_latent_received)

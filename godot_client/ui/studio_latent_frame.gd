@@ -20,6 +20,8 @@ var axes := PackedStringArray()
 var coord_bytes := PackedByteArray()
 ## i32 [count]; empty when the stream carries no labels.
 var label_bytes := PackedByteArray()
+## The data-set row of each point, [count]; empty from a stream that sends no `indices`.
+var indices := PackedInt32Array()
 ## "label", "loss" or "z<d>"; with anything but "label", `color_bytes` holds f32 [count].
 var color_by: String = "label"
 var color_bytes := PackedByteArray()
@@ -40,6 +42,7 @@ var _bounds := Rect2()
 var _bounds_done: bool = false
 var _color_range := Vector2.ZERO
 var _color_range_done: bool = false
+var _labels := PackedInt32Array()
 
 
 ## Builds a frame from a `latent` message; on a malformed message `error` names the bad field.
@@ -59,6 +62,75 @@ func has_labels() -> bool:
 ## True when the points are coloured by `color` values (loss or a dimension), not by label.
 func has_color_values() -> bool:
 	return color_by != "label" and not color_bytes.is_empty()
+
+
+## The label of point `i` (not its row), or -1 when the data has none.
+func label_of(i: int) -> int:
+	if _labels.is_empty() and not label_bytes.is_empty():
+		_labels = label_bytes.to_int32_array()
+	return _labels[i] if i >= 0 and i < _labels.size() else -1
+
+
+## The data-set row of point `i`, or -1 when the stream sent no indices.
+func row_of(i: int) -> int:
+	return indices[i] if i >= 0 and i < indices.size() else -1
+
+
+## The point (0…count−1) showing data-set row `row`, or -1 when this frame does not hold it.
+func point_of_row(row: int) -> int:
+	return indices.find(row)
+
+
+## Point `i` on the first two axes (y = 0 with a single axis).
+func point_2d(i: int) -> Vector2:
+	var values: PackedFloat32Array = coords()
+	var base: int = i * axis_count
+	return Vector2(values[base], values[base + 1] if axis_count > 1 else 0.0)
+
+
+## Point `i` on all three axes (the ones the frame lacks are 0).
+func point_3d(i: int) -> Vector3:
+	var values: PackedFloat32Array = coords()
+	var base: int = i * axis_count
+	var out := Vector3.ZERO
+	for a in axis_count:
+		out[a] = values[base + a]
+	return out
+
+
+## The point nearest `p` on the first two axes within `radius` (axes units), or -1.
+func nearest_point(p: Vector2, radius: float) -> int:
+	var values: PackedFloat32Array = coords()
+	var best: int = -1
+	var best_d2: float = radius * radius
+	var has_y: bool = axis_count > 1
+	for i in count:
+		var dx: float = values[i * axis_count] - p.x
+		var dy: float = (values[i * axis_count + 1] if has_y else 0.0) - p.y
+		var d2: float = dx * dx + dy * dy
+		if d2 <= best_d2:
+			best_d2 = d2
+			best = i
+	return best
+
+
+## The extent of the points on (up to) three axes without the outermost 0.5 % on each side.
+func bounds_3d() -> AABB:
+	if count == 0:
+		return AABB()
+	var values: PackedFloat32Array = coords()
+	var lo := Vector3.ZERO
+	var hi := Vector3.ZERO
+	for a in axis_count:
+		var column := PackedFloat32Array()
+		column.resize(count)
+		for i in count:
+			column[i] = values[i * axis_count + a]
+		column.sort()
+		var cut: int = int(count * 0.005)
+		lo[a] = column[cut]
+		hi[a] = column[count - 1 - cut]
+	return AABB(lo, hi - lo)
 
 
 ## All coordinates as floats, [count * axis_count].
@@ -208,7 +280,8 @@ func _parse_vectors(message: Dictionary) -> String:
 	return ""
 
 
-## `color` [N] (unless coloured by label) and `labels` [N] (when the data has labels).
+## `color` [N] (unless coloured by label), `labels` [N] (when the data has labels) and
+## `indices` [N].
 func _parse_per_point(message: Dictionary) -> String:
 	var problem: String = ""
 	if color_by != "label":
@@ -219,6 +292,10 @@ func _parse_per_point(message: Dictionary) -> String:
 		var label_dict: Dictionary = {}
 		problem = _array_field(message, "labels", "i32", 1, label_dict, [count])
 		label_bytes = label_dict.get("data", PackedByteArray())
+	if problem.is_empty() and message.has("indices"):
+		var index_dict: Dictionary = {}
+		problem = _array_field(message, "indices", "i32", 1, index_dict, [count])
+		indices = (index_dict.get("data", PackedByteArray()) as PackedByteArray).to_int32_array()
 	return problem
 
 

@@ -26,6 +26,9 @@ signal hello_received(result: Dictionary)
 signal endpoints_changed(control: String, stream: String)
 ## The backend turned the client away (a wrong or missing token); it keeps retrying.
 signal connection_refused(reason: String)
+## A data-set row asked for with [method StudioDataPoint.inspect] is in: the row, its μ, σ and
+## the decode of μ (or `point.error` says why not).
+signal data_point_received(point: StudioDataPoint)
 ## [member path] changed (a new interpolation path, or none).
 signal path_changed
 
@@ -81,6 +84,8 @@ var log_entries: Array[Dictionary] = []
 ## Whether the control endpoint answered a request while the Studio waits for the backend (a
 ## backend that answers requests but publishes no streams points at a wrong `--stream`).
 var control_answers: bool = false
+## The data-set row last asked for with [method StudioDataPoint.inspect] (null before any).
+var data_point: StudioDataPoint
 ## Pinned z (add, remove, clear; [signal StudioPins.changed]), fitted to each new latent width.
 var pins := StudioPins.new()
 ## The interpolation path on show (full z each), for drawing; empty when there is none. Setting

@@ -1,12 +1,15 @@
 extends Node
 ## Explores the latent view the way a user does (added by studio_driver.gd):
-##   -- [--view-dims=X,Y] [--view-colour=NAME] [--pick-at=FX,FY]
+##   -- [--view-dims=X,Y] [--view-colour=NAME] [--pick-at=FX,FY] [--hover-row=I] [--click-row=I]
 ## Once the live run has sent a few latent frames it picks "dims…" with dimensions X and Y in
 ## the view's header and/or the colour NAME ("label", "loss", "z3"), and waits for a frame that
 ## follows them; then it presses the left button at the fractions FX, FY of the view (a
 ## synthetic InputEventMouseButton through Input.parse_input_event, so it goes through the
 ## view's own _gui_input) and waits for the decode of that pick. [method report] says what the
-## view showed and what was decoded.
+## view showed and what was decoded. With --hover-row / --click-row it moves the pointer to (and
+## clicks) the pixel where data-set row I is drawn (LatentView.to_screen of its point), again
+## through Input.parse_input_event, until the view hovers (selects) that row; a click then waits
+## for the inspector's data point.
 
 ## Frames of the live run to wait for, and seconds after the first, so the fit has settled.
 const SETTLE_FRAMES: int = 3
@@ -16,6 +19,8 @@ var view: LatentView
 var dims := PackedInt32Array()
 var colour: String = ""
 var pick_at := Vector2(-1.0, -1.0)
+var hover_row: int = -1
+var click_row: int = -1
 ## True once everything asked for is on screen.
 var finished: bool = false
 
@@ -28,6 +33,13 @@ var _picked_seen: bool = false
 var _expected_z := PackedFloat32Array()
 ## The frame the pick was mapped through (training moves the axes of later ones).
 var _pick_frame: StudioLatentFrame
+var _hover_done: bool = false
+var _hover_pixel := Vector2.ZERO
+var _hover_caption: String = ""
+var _hovered_label: int = -2
+var _hovered_row: int = -1
+var _click_done: bool = false
+var _click_pixel := Vector2.ZERO
 
 
 func configure(options: Dictionary) -> void:
@@ -38,6 +50,8 @@ func configure(options: Dictionary) -> void:
 	var at: PackedStringArray = str(options.get("pick-at", "")).split(",")
 	if at.size() == 2 and at[0].is_valid_float() and at[1].is_valid_float():
 		pick_at = Vector2(at[0].to_float(), at[1].to_float())
+	hover_row = int(options.get("hover-row", -1))
+	click_row = int(options.get("click-row", -1))
 
 
 func _ready() -> void:
@@ -60,7 +74,8 @@ func _process(delta: float) -> void:
 		_pick_sent = true
 		_press_at(pick_at)
 		return
-	finished = pick_at.x < 0.0 or _pick_decoded()
+	if pick_at.x < 0.0 or _pick_decoded():
+		finished = _rows_done()
 
 
 ## What the view shows and what the pick decoded, for the screenshot report.
@@ -89,6 +104,41 @@ func report() -> Dictionary:
 	out["expected_z"] = Array(_expected_z)
 	out["controls_visible"] = (view.get_node("Header/Rows/Controls") as Control).visible
 	out["projection_control_visible"] = _control("Projection").visible
+	out["hover_row"] = hover_row
+	out["hovered_row"] = _hovered_row
+	out["hover_caption"] = _hover_caption
+	out["hovered_label"] = _hovered_label
+	out["hover_pixel"] = [_hover_pixel.x, _hover_pixel.y]
+	out["click_row"] = click_row
+	out["selected_row"] = view.selected_row
+	out["click_pixel"] = [_click_pixel.x, _click_pixel.y]
+	var point: StudioDataPoint = StudioSession.data_point
+	if point != null:
+		var inspector: InspectorPanel = view.get_tree().current_scene.find_child(
+			"InspectorPanel", true, false
+		)
+		out["data_point"] = {
+			"row": point.row,
+			"label": point.label,
+			"error": point.error,
+			"complete": point.is_complete(),
+			"mu": Array(point.mu),
+			"logvar": Array(point.logvar),
+			"kl": point.kl(),
+			"recon_error": point.recon_error(),
+			"original": Array(point.original.get_data()) if point.original != null else [],
+			"reconstruction":
+			Array(point.reconstruction.get_data()) if point.reconstruction != null else [],
+			"image_size":
+			[point.original.get_width(), point.original.get_height()] if point.is_image() else [],
+			"original_values": Array(point.original_values),
+			"reconstruction_values": Array(point.reconstruction_values),
+			"original_rect": _rect_of(inspector.original_view()),
+			"reconstruction_rect": _rect_of(inspector.image_view()),
+			"heading": (inspector.get_node("Columns/Info/Heading") as Label).text,
+			"posterior_text": (inspector.get_node("Columns/Info/Z") as Label).text,
+			"detail_text": (inspector.get_node("Columns/Info/Detail") as Label).text,
+		}
 	return out
 
 
@@ -120,8 +170,10 @@ func _view_shown() -> bool:
 
 
 ## Presses and releases the left button at the fractions `at` of the view, as a mouse does.
+## The press lands on the nearest pixel with no data point within reach (a press on a point
+## selects its row instead of decoding the plane).
 func _press_at(at: Vector2) -> void:
-	_pick_pixel = view.get_global_rect().position + view.size * at
+	_pick_pixel = view.get_global_rect().position + _empty_spot_near(view.size * at)
 	for pressed: bool in [true, false]:
 		var event := InputEventMouseButton.new()
 		event.button_index = MOUSE_BUTTON_LEFT
@@ -130,6 +182,86 @@ func _press_at(at: Vector2) -> void:
 		event.global_position = _pick_pixel
 		event.button_mask = MOUSE_BUTTON_MASK_LEFT if pressed else 0
 		Input.parse_input_event(event)
+
+
+## Hovers, then clicks, the rows asked for, one step a frame; true once the click's data point
+## is in.
+func _rows_done() -> bool:
+	if hover_row >= 0 and not _hover_done:
+		_hover()
+	elif click_row >= 0 and not _click_done:
+		_click()
+	else:
+		return click_row < 0 or _data_point_shown()
+	return false
+
+
+## Moves the pointer to where `hover_row` is drawn, until the view hovers it.
+func _hover() -> void:
+	var i: int = StudioSession.latent.point_of_row(hover_row)
+	if i < 0:
+		push_error("--hover-row=%d: the latent stream does not hold that row" % hover_row)
+		_hover_done = true
+		return
+	_hover_pixel = _row_pixel(i)
+	var event := InputEventMouseMotion.new()
+	event.position = _hover_pixel
+	event.global_position = _hover_pixel
+	Input.parse_input_event(event)
+	Input.flush_buffered_events()
+	if view.hovered_row == hover_row:
+		_hover_done = true
+		_hovered_row = view.hovered_row
+		_hover_caption = view.point_caption(view.hovered_point)
+		_hovered_label = StudioSession.latent.label_of(view.hovered_point)
+
+
+## Clicks where `click_row` is drawn, until the view selects that row.
+func _click() -> void:
+	var i: int = StudioSession.latent.point_of_row(click_row)
+	if i < 0:
+		push_error("--click-row=%d: the latent stream does not hold that row" % click_row)
+		_click_done = true
+		return
+	_click_pixel = _row_pixel(i)
+	for pressed: bool in [true, false]:
+		var event := InputEventMouseButton.new()
+		event.button_index = MOUSE_BUTTON_LEFT
+		event.pressed = pressed
+		event.position = _click_pixel
+		event.global_position = _click_pixel
+		event.button_mask = MOUSE_BUTTON_MASK_LEFT if pressed else 0
+		Input.parse_input_event(event)
+	_click_done = view.selected_row == click_row
+
+
+## The window pixel where point `i` of the current frame is drawn.
+func _row_pixel(i: int) -> Vector2:
+	var local: Vector2 = view.to_screen(StudioSession.latent.point_2d(i))
+	return view.get_global_transform() * local
+
+
+func _data_point_shown() -> bool:
+	var point: StudioDataPoint = StudioSession.data_point
+	return point != null and point.row == click_row and (point.is_complete() or point.error != "")
+
+
+static func _rect_of(control: Control) -> Array[int]:
+	var rect: Rect2 = control.get_global_rect()
+	return [
+		roundi(rect.position.x), roundi(rect.position.y), roundi(rect.size.x), roundi(rect.size.y)
+	]
+
+
+## The pixel nearest `local` (within 60 px) where the view has no point to select.
+func _empty_spot_near(local: Vector2) -> Vector2:
+	for radius in range(0, 61, 3):
+		for step in maxi(1, radius * 2):
+			var angle: float = TAU * step / maxf(1.0, radius * 2.0)
+			var spot: Vector2 = local + Vector2.from_angle(angle) * radius
+			if view.point_at(spot) < 0:
+				return spot
+	return local
 
 
 func _on_point_picked(p: Vector2) -> void:

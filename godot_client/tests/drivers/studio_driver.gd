@@ -8,7 +8,7 @@ extends Node
 ##   --auto-label=N             picks class N in the inspector once the live model is conditional
 ##   --decode-at=X,Y            decodes that point of the plane (on its first two axes, through
 ##                              the session's anchor) once the first latent frame is in
-##   --pick-at=FX,FY, --view-dims=X,Y, --view-colour=NAME
+##   --pick-at=FX,FY, --view-dims=X,Y, --view-colour=NAME, --hover-row=I, --click-row=I
 ##                              operates the latent view (explore_driver.gd)
 ##   --open=connect             opens the connect dialog (again once connected)
 ##   --tab=samples|grid [--samples-temperature=T] [--grid-n=N]
@@ -62,7 +62,9 @@ func _ready() -> void:
 		_decode_at = Vector2(at[0].to_float(), at[1].to_float())
 		StudioSession.latent_received.connect(_on_latent_received)
 		_wait_for(_point_decode_shown)
-	if options.has("pick-at") or options.has("view-dims") or options.has("view-colour"):
+	var explore_keys: Array[String] = ["pick-at", "view-dims", "view-colour", "hover-row"]
+	explore_keys.append("click-row")
+	if explore_keys.any(func(key: String) -> bool: return options.has(key)):
 		_explore_driver = ExploreDriver.new()
 		_explore_driver.name = "ExploreDriver"
 		_explore_driver.view = _main.get_node("%LatentView")

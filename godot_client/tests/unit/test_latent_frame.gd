@@ -28,6 +28,18 @@ func test_latent_vector_dims() -> void:
 	_check_close(frame.to_z(Vector2(0.3, -0.7)), [0.3, -0.7], "dims: z is the point")
 
 
+func test_points_rows_and_the_nearest_point() -> void:
+	# Two points, (0, 1) of row 4 with label 3 and (-2, 0.25) of row 7 with label 9.
+	var frame := StudioLatentFrame.from_message(_vector("latent, two 2-D points"))
+	check_eq(frame.indices, PackedInt32Array([4, 7]), "indices")
+	check_eq([frame.row_of(1), frame.label_of(1), frame.point_of_row(4)], [7, 9, 0], "row, label")
+	check_eq(frame.point_of_row(5), -1, "a row the frame lacks")
+	check_eq(frame.point_2d(1), Vector2(-2.0, 0.25), "point_2d")
+	check_eq(frame.point_3d(0), Vector3(0.0, 1.0, 0.0), "point_3d pads a missing axis with 0")
+	check_eq(frame.nearest_point(Vector2(-1.9, 0.3), 0.2), 1, "the nearest point within reach")
+	check_eq(frame.nearest_point(Vector2(-1.0, 0.5), 0.2), -1, "none within reach")
+
+
 func test_latent_vector_pca() -> void:
 	var frame := StudioLatentFrame.from_message(_vector("latent, two 4-D points on 3"))
 	check_eq(frame.error, "", "no error")
