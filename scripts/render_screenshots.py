@@ -42,6 +42,11 @@ VIEWS: dict[str, list[str]] = {
 # Views of a wider latent space (8 dims: principal-component axes), against their own backend.
 WIDE_VIEWS: dict[str, list[str]] = {
     "explore-2d": ["--screenshot-frames=40", "--screenshot-after=12", "--pick-at=0.62,0.58"],
+    # The z tab (a slider per dimension, by KL) after moving the most active one.
+    "sliders": ["--tab=z", "--slide=top,1.8", "--screenshot-frames=30", "--screenshot-after=8"],
+    # Two pins, the slerp path between them on the plane and its filmstrip, played.
+    "interpolate": ["--tab=interpolate", "--interp-steps=12", "--interp-mode=slerp",
+                    "--screenshot-frames=30", "--screenshot-after=8"],
     # A data point clicked on the plane: the inspector's original beside its reconstruction.
     "data-point": ["--screenshot-frames=40", "--screenshot-after=12", "--hover-row=321",
                    "--click-row=123"],

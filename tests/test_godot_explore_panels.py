@@ -105,6 +105,7 @@ def test_pins_are_decoded_again_while_training(wide_backend, tmp_path):
     assert len({tuple(z) for z in pins}) == 3, "three distinct pins"
     assert panel["pin_images"] == 3 and panel["pin_images_distinct"] == 3, panel
     assert panel["rows_sent"] == 3, "one decode request carries every pin"
+    assert panel["overlay_pins_drawn"] == 3, "every pin is marked on the latent view"
     # New latent frames arrive at 5–10 Hz; the pins follow them, at most about twice a second.
     window = panel["window_s"]
     assert panel["frames_in_window"] >= 3, panel
@@ -143,6 +144,7 @@ def test_interpolation_between_two_pins_is_one_request_and_plays(wide_backend, t
         assert _norm(rows[4]) > _norm(middle) or _angle(a, b) < 1e-3
     assert panel["frames_shown"] == 10 and panel["frames_distinct"] >= 5, panel
     assert panel["session_path"] == 10, "the session holds the path for drawing"
+    assert panel["overlay_path_points"] == 10 and panel["overlay_pins_drawn"] == 2, panel
     # Play walked along the filmstrip to its end; the inspector shows the last frame.
     assert panel["frames_played"] >= 5 and panel["play_index"] == 9, panel
     assert panel["decoded_is_last"], panel

@@ -13,7 +13,10 @@ const MAX_STEPS: int = 32
 ## Endpoint index meaning "the z on show" rather than a pin.
 const CURRENT_Z: int = -1
 const FRAMES_PER_S: float = 8.0
-const TILE_SIZE := Vector2(46, 46)
+## The filmstrip's tiles are as large as fits (all frames in view), within these sides.
+const TILE_MIN: int = 24
+const TILE_MAX: int = 128
+const TILE_GAP: int = 3
 
 ## The ends: a pin's index, or CURRENT_Z.
 var from_index: int = CURRENT_Z
@@ -45,6 +48,7 @@ var _tiles: Array[TextureRect] = []
 @onready var _path_option: OptionButton = $Rows/Options/PathOption
 @onready var _decode_button: Button = $Rows/Options/DecodeButton
 @onready var _play_button: Button = $Rows/Options/PlayButton
+@onready var _frame: PanelContainer = $Rows/Frame
 @onready var _strip: HFlowContainer = $Rows/Frame/Scroll/Strip
 @onready var _message: Label = $Rows/Message
 
@@ -60,6 +64,7 @@ func _ready() -> void:
 	_decode_button.pressed.connect(decode_path)
 	_play_button.pressed.connect(play)
 	StudioSession.pins.changed.connect(_fill_end_options)
+	_frame.resized.connect(_fit_tiles)
 	_fill_end_options()
 
 
@@ -179,13 +184,31 @@ func _draw_strip() -> void:
 	_tiles.clear()
 	for image in images:
 		var tile := TextureRect.new()
-		tile.custom_minimum_size = TILE_SIZE
 		tile.expand_mode = TextureRect.EXPAND_IGNORE_SIZE
 		tile.stretch_mode = TextureRect.STRETCH_KEEP_ASPECT_CENTERED
 		tile.texture_filter = CanvasItem.TEXTURE_FILTER_NEAREST
 		tile.texture = ImageTexture.create_from_image(image) if image != null else null
 		_strip.add_child(tile)
 		_tiles.append(tile)
+	_fit_tiles()
+
+
+## The largest tile side at which `count` square tiles, `gap` apart, fit in `area` (within
+## `lo`–`hi`; `lo` when even that does not fit, and the strip scrolls).
+static func tile_side(count: int, area: Vector2, gap: int, lo: int, hi: int) -> int:
+	for side in range(hi, lo, -1):
+		var per_row: int = maxi(floori((area.x + gap) / (side + gap)), 1)
+		var rows: int = ceili(float(count) / per_row)
+		if rows * (side + gap) - gap <= area.y:
+			return side
+	return lo
+
+
+func _fit_tiles() -> void:
+	var area: Vector2 = _frame.size - Vector2(12, 12)
+	var side: int = tile_side(_tiles.size(), area, TILE_GAP, TILE_MIN, TILE_MAX)
+	for tile in _tiles:
+		tile.custom_minimum_size = Vector2(side, side)
 
 
 func _fill_end_options() -> void:

@@ -18,6 +18,8 @@ const PIN_SHIFT: float = 2.0
 var sliders: ZSlidersPanel
 var pins_panel: PinsPanel
 var interpolation: InterpolationPanel
+## The pins and path drawn over the latent view.
+var overlay: LatentOverlay
 var tab: String = ""
 ## -1: the most active dimension.
 var slide_dim: int = -1
@@ -203,6 +205,7 @@ func _pins_report() -> Dictionary:
 		"frames_in_window": _window_frames,
 		"window_s": WINDOW_S,
 		"pins_rect": _rect_of(pins_panel),
+		"overlay_pins_drawn": overlay.pins_drawn,
 	}
 
 
@@ -223,6 +226,8 @@ func _interpolation_report() -> Dictionary:
 		"session_path": StudioSession.path.size(),
 		"interp_error": interpolation.error,
 		"interp_rect": _rect_of(interpolation),
+		"overlay_pins_drawn": overlay.pins_drawn,
+		"overlay_path_points": overlay.path_points_drawn,
 		"filmstrip_rects": interpolation.filmstrip_tiles().map(_rect_of),
 	}
 

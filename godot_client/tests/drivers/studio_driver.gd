@@ -103,6 +103,7 @@ func _add_explore_panels_driver(options: Dictionary) -> void:
 	_explore_panels_driver.sliders = _main.get_node("%z")
 	_explore_panels_driver.pins_panel = _main.get_node("%Pins")
 	_explore_panels_driver.interpolation = _main.get_node("%Interpolate")
+	_explore_panels_driver.overlay = _main.get_node("%LatentOverlay")
 	_explore_panels_driver.configure(options)
 	add_child(_explore_panels_driver)
 	if _capture != null:

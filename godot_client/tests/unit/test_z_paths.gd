@@ -90,3 +90,9 @@ func test_pins_stop_at_the_maximum() -> void:
 func test_sliders_order_by_kl_most_active_first() -> void:
 	var order: PackedInt32Array = ZSlidersPanel.kl_order(PackedFloat32Array([0.1, 2.0, 0.0, 2.0]))
 	check_eq(order, PackedInt32Array([1, 3, 0, 2]), "descending KL, ties by index")
+
+
+func test_filmstrip_tiles_are_as_large_as_fits() -> void:
+	check_eq(InterpolationPanel.tile_side(12, Vector2(400, 300), 3, 24, 128), 97, "4 a row, 3 rows")
+	check_eq(InterpolationPanel.tile_side(2, Vector2(400, 300), 3, 24, 128), 128, "at most hi")
+	check_eq(InterpolationPanel.tile_side(999, Vector2(100, 100), 3, 24, 128), 24, "lo: scrolls")
