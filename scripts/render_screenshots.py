@@ -51,6 +51,11 @@ WIDE_VIEWS: dict[str, list[str]] = {
     "data-point": ["--screenshot-frames=40", "--screenshot-after=12", "--hover-row=321",
                    "--click-row=123"],
 }
+# Views of vector data (the moons toy set), against their own backend: the Data tab.
+TOY_VIEWS: dict[str, list[str]] = {
+    "toy-data": ["--tab=data", "--data-recon-updates=3", "--screenshot-frames=30",
+                 "--screenshot-after=8", "--decode-at=0.5,-0.5"],
+}
 
 
 def render(out: Path, args: list[str], expect: int = 0) -> None:
@@ -71,7 +76,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", metavar="VIEW", default=None,
                         help="render only these views (e.g. samples grid waiting)")
     options = parser.parse_args()
-    wanted = set(options.only or [*VIEWS, *WIDE_VIEWS, "waiting"])
+    wanted = set(options.only or [*VIEWS, *WIDE_VIEWS, *TOY_VIEWS, "waiting"])
     options.out = options.out.resolve()  # Godot runs in the project folder
     options.out.mkdir(parents=True, exist_ok=True)
     subprocess.run([str(GODOT_SH), "--headless", "--path", str(PROJECT), "--import"],
@@ -90,6 +95,15 @@ def main() -> None:
                 render(options.out / f"{name}.png", [f"--control={backend.control}", f"--stream={backend.stream}", *args])
     finally:
         stop_backend_process(backend)
+    if wanted & set(TOY_VIEWS):
+        backend = start_backend_process("--seed", "0", "--dataset", "moons")
+        try:
+            for name, args in TOY_VIEWS.items():
+                if name in wanted:
+                    render(options.out / f"{name}.png",
+                           [f"--control={backend.control}", f"--stream={backend.stream}", *args])
+        finally:
+            stop_backend_process(backend)
     # Nothing listens: the overlay; the driver gives up waiting for frames (exit code 3).
     absent = [f"--control=tcp://127.0.0.1:{free_port()}", f"--stream=tcp://127.0.0.1:{free_port()}"]
     if "waiting" in wanted:

@@ -13,6 +13,7 @@ extends Node
 ##   --open=connect             opens the connect dialog (again once connected)
 ##   --tab=samples|grid [--samples-temperature=T] [--grid-n=N]
 ##                              operates the Samples or Grid tab (panels_driver.gd)
+##   --tab=data [--data-recon-updates=N]   watches the Data tab (data_space_driver.gd)
 ##   --tab=z|pins|interpolate [--slide=DIM,VALUE] [--pin-count=N] [--interp-steps=N]
 ##     [--interp-mode=linear|slerp]   operates the z, Pins or Interpolate tab
 ##                              (explore_panels_driver.gd)
@@ -22,6 +23,7 @@ const MAIN_SCENE: PackedScene = preload("res://main.tscn")
 const RunsDriver := preload("res://tests/drivers/runs_driver.gd")
 const ExploreDriver := preload("res://tests/drivers/explore_driver.gd")
 const PanelsDriver := preload("res://tests/drivers/panels_driver.gd")
+const DataSpaceDriver := preload("res://tests/drivers/data_space_driver.gd")
 const ExplorePanelsDriver := preload("res://tests/drivers/explore_panels_driver.gd")
 const ScreenshotCapture := preload("res://tests/drivers/screenshot_capture.gd")
 
@@ -30,6 +32,7 @@ var _inspector: InspectorPanel
 var _runs_driver: RunsDriver
 var _explore_driver: ExploreDriver
 var _panels_driver: PanelsDriver
+var _data_driver: DataSpaceDriver
 var _explore_panels_driver: ExplorePanelsDriver
 var _capture: ScreenshotCapture
 var _label: int = -1
@@ -75,6 +78,8 @@ func _ready() -> void:
 		_wait_for(func() -> bool: return _explore_driver.finished)
 	if str(options.get("tab", "")).to_lower() in ["samples", "grid"]:
 		_add_panels_driver(options)
+	if str(options.get("tab", "")).to_lower() == "data":
+		_add_data_driver(options)
 	if str(options.get("tab", "")).to_lower() in ["z", "pins", "interpolate"]:
 		_add_explore_panels_driver(options)
 	if str(options.get("open", "")) == "connect":
@@ -121,6 +126,17 @@ func _add_panels_driver(options: Dictionary) -> void:
 	if _capture != null:
 		_capture.report_parts["panels"] = _panels_driver.report
 	_wait_for(func() -> bool: return _panels_driver.finished)
+
+
+func _add_data_driver(options: Dictionary) -> void:
+	_data_driver = DataSpaceDriver.new()
+	_data_driver.name = "DataSpaceDriver"
+	_data_driver.view = _main.get_node("%Data")
+	_data_driver.configure(options)
+	add_child(_data_driver)
+	if _capture != null:
+		_capture.report_parts["data_space"] = _data_driver.report
+	_wait_for(func() -> bool: return _data_driver.finished)
 
 
 func _wait_for(condition: Callable) -> void:
