@@ -97,6 +97,7 @@ func _on_decode_finished(z: PackedFloat32Array, image: Image) -> void:
 	_detail.text = (
 		"%d×%d image · round trip %d ms" % [image.get_width(), image.get_height(), latency]
 	)
+	_detail.tooltip_text = ""
 
 
 func _on_data_point_received(point: StudioDataPoint) -> void:
@@ -108,10 +109,15 @@ func _on_data_point_received(point: StudioDataPoint) -> void:
 		_detail.text = "Could not fetch row %d: %s" % [point.row, point.error]
 		return
 	_z_label.text = describe_posterior(point.mu, point.sigma())
+	# Two short lines, so the panel keeps its height; the long form is the tooltip.
 	var error_kind: String = "pixel MSE (0–1)" if point.is_image() else "MSE of the values"
-	_detail.text = (
-		"recon %s %.4f · KL(q‖N(0,I)) %.2f nats; left: the row, right: decode(μ)"
-		% [error_kind, point.recon_error(), point.kl()]
+	_detail.text = "recon MSE %.4f · KL %.2f nats" % [point.recon_error(), point.kl()]
+	_detail.tooltip_text = (
+		(
+			"Reconstruction error: %s between the row (left) and decode(μ) (right). KL(q(z|x) ‖ N(0, I))"
+			% error_kind
+		)
+		+ " of the row's posterior, in nats."
 	)
 	if point.is_image():
 		_original_texture = _updated(_original_texture, point.original)
