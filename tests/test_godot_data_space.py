@@ -10,14 +10,11 @@ gets it, and looks at the picture where the decoded point's marker is.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from vaestudio.client import from_wire, to_wire
-
 from support.backends import start_backend_process, stop_backend_process
-from support.scene import SCENE_TIMEOUT_S, read_png, region_pixels, run_main_scene, script_problems
+from support.scene import connected_scene_report, read_png, region_pixels
+from vaestudio.client import from_wire, to_wire
 
 pytestmark = pytest.mark.godot
 
@@ -36,20 +33,7 @@ def moons_backend():
 
 def _open_data_tab(backend, tmp_path, *driver_args: str) -> tuple[dict, dict, object]:
     shot = tmp_path / "data.png"
-    proc = run_main_scene(
-        f"--control={backend.control}",
-        f"--stream={backend.stream}",
-        f"--screenshot={shot}",
-        "--screenshot-frames=5",
-        f"--screenshot-timeout={SCENE_TIMEOUT_S}",
-        "--tab=data",
-        *driver_args,
-    )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f"scene exited with {proc.returncode}:\n{output[-4000:]}"
-    assert not script_problems(output), "\n".join(script_problems(output))
-    report = json.loads(shot.with_suffix(".json").read_text())
-    assert report["connected"] and not report["timed_out"], report
+    report = connected_scene_report(backend, shot, "--tab=data", *driver_args)
     data = report["data_space"]
     assert data["finished"], data
     return report, data, shot

@@ -10,12 +10,10 @@ zeros.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from support.backends import start_backend_process, stop_backend_process
-from support.scene import SCENE_TIMEOUT_S, read_png, region_pixels, run_main_scene, script_problems
+from support.scene import connected_scene_report, read_png, region_pixels
 
 pytestmark = pytest.mark.godot
 
@@ -33,19 +31,7 @@ def wide_backend():
 
 def _explore(backend, tmp_path, *driver_args: str, latent_dim: int = LATENT_DIM) -> tuple[dict, dict, object]:
     shot = tmp_path / "explore.png"
-    proc = run_main_scene(
-        f"--control={backend.control}",
-        f"--stream={backend.stream}",
-        f"--screenshot={shot}",
-        "--screenshot-frames=5",
-        f"--screenshot-timeout={SCENE_TIMEOUT_S}",
-        *driver_args,
-    )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f"scene exited with {proc.returncode}:\n{output[-4000:]}"
-    assert not script_problems(output), "\n".join(script_problems(output))
-    report = json.loads(shot.with_suffix(".json").read_text())
-    assert report["connected"] and not report["timed_out"], report
+    report = connected_scene_report(backend, shot, *driver_args)
     assert report["latent_dim"] == latent_dim, report
     return report, report["explore"], shot
 
@@ -174,6 +160,7 @@ def test_hovering_a_point_names_its_label_and_row(paused_backend, tmp_path):
 
 def test_clicking_a_point_shows_its_original_and_reconstruction(paused_backend, tmp_path):
     import numpy as np
+
     from vaestudio.client import from_wire, to_wire
 
     row = _a_streamed_row(paused_backend, 40)

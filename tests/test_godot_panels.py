@@ -10,12 +10,10 @@ plane's extent (§6.1), refreshed as new latent frames arrive.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from support.backends import start_backend_process, stop_backend_process
-from support.scene import SCENE_TIMEOUT_S, read_png, region_pixels, run_main_scene, script_problems
+from support.scene import connected_scene_report, read_png, region_pixels
 
 pytestmark = pytest.mark.godot
 
@@ -33,20 +31,7 @@ def digits_backend():
 
 def _open_tab(backend, tmp_path, tab: str, *driver_args: str) -> tuple[dict, dict, object]:
     shot = tmp_path / f"{tab}.png"
-    proc = run_main_scene(
-        f"--control={backend.control}",
-        f"--stream={backend.stream}",
-        f"--screenshot={shot}",
-        "--screenshot-frames=5",
-        f"--screenshot-timeout={SCENE_TIMEOUT_S}",
-        f"--tab={tab}",
-        *driver_args,
-    )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f"scene exited with {proc.returncode}:\n{output[-4000:]}"
-    assert not script_problems(output), "\n".join(script_problems(output))
-    report = json.loads(shot.with_suffix(".json").read_text())
-    assert report["connected"] and not report["timed_out"], report
+    report = connected_scene_report(backend, shot, f"--tab={tab}", *driver_args)
     panels = report["panels"]
     assert panels["finished"], panels
     return report, panels, shot

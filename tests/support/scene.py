@@ -3,13 +3,13 @@ PNG it saves (a plain zlib PNG reader, no image library), and pick out script er
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import struct
 import subprocess
 import zlib
 from pathlib import Path
-
 
 from support import godot as godot_runner
 
@@ -130,6 +130,26 @@ def run_main_scene(*user_args: str) -> subprocess.CompletedProcess[str]:
         *user_args,
     ]
     return godot_runner.run_group(cmd, PROCESS_TIMEOUT_S, "the main scene")
+
+
+def connected_scene_report(backend, shot: Path, *driver_args: str) -> dict:
+    """Runs the Studio against `backend` until its driver saves `shot` (5 frames in), checks that it
+    exited cleanly with no script problem, connected and did not time out, and returns the report
+    (the JSON the driver writes beside the picture)."""
+    proc = run_main_scene(
+        f"--control={backend.control}",
+        f"--stream={backend.stream}",
+        f"--screenshot={shot}",
+        "--screenshot-frames=5",
+        f"--screenshot-timeout={SCENE_TIMEOUT_S}",
+        *driver_args,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"scene exited with {proc.returncode}:\n{output[-4000:]}"
+    assert not script_problems(output), "\n".join(script_problems(output))
+    report = json.loads(shot.with_suffix(".json").read_text())
+    assert report["connected"] and not report["timed_out"], report
+    return report
 
 
 def script_problems(output: str) -> list[str]:
