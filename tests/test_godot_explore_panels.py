@@ -71,7 +71,7 @@ def test_sliders_show_every_dimension_by_kl_and_decode_an_edited_z(wide_backend,
     dim = panel["slide_dim"]
     # "top" was the most active dimension when the driver slid it; training may have reordered
     # the sliders by the time of the report, but that dimension is still an active one
-    assert dim in panel["order"][:3] and dim not in panel["dimmed"], (dim, panel["order"])
+    assert dim not in panel["dimmed"], (dim, panel["order"], panel["dimmed"])
     before, after = panel["z_before"], panel["z_after"]
     assert len(before) == len(after) == LATENT_DIM, panel
     assert after[dim] == pytest.approx(1.5, abs=1e-6), after
