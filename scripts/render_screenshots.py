@@ -42,6 +42,9 @@ VIEWS: dict[str, list[str]] = {
 # Views of a wider latent space (8 dims: principal-component axes), against their own backend.
 WIDE_VIEWS: dict[str, list[str]] = {
     "explore-2d": ["--screenshot-frames=40", "--screenshot-after=12", "--pick-at=0.62,0.58"],
+    # The same points on all three principal axes, in the 3-D view turned by a drag.
+    "explore-3d": ["--screenshot-frames=40", "--screenshot-after=12", "--view-3d",
+                   "--orbit=60,20"],
     # The z tab (a slider per dimension, by KL) after moving the most active one.
     "sliders": ["--tab=z", "--slide=top,1.8", "--screenshot-frames=30", "--screenshot-after=8"],
     # Two pins, the slerp path between them on the plane and its filmstrip, played.

@@ -205,3 +205,53 @@ def test_clicking_a_point_shows_its_original_and_reconstruction(paused_backend, 
                 diffs.append(abs(int(shown) - int(pixels[r, col])))
         diffs.sort()
         assert diffs[int(len(diffs) * 0.95)] <= 3, f"{rect_key}: the picture differs from the data"
+
+
+# --- three axes: the 3-D view ------------------------------------------------------------------
+
+
+def _plane_pixels(report: dict, shot) -> list[tuple[int, int, int]]:
+    """The latent view's pixels below its header and above its hint."""
+    _, _, rows = read_png(shot)
+    x, y, w, h = report["latent_rect"]
+    return region_pixels(rows, [x, y + 100, w, h - 160])
+
+
+def _share_changed(a: list[tuple[int, int, int]], b: list[tuple[int, int, int]]) -> float:
+    changed = sum(1 for p, q in zip(a, b) if sum(abs(u - v) for u, v in zip(p, q)) > 60)
+    return changed / max(1, len(a))
+
+
+def test_the_3d_view_shows_every_point_and_orbits(tmp_path):
+    backend = start_backend_process("--latent-dim", str(LATENT_DIM), "--seed", "0", "--paused")
+    try:
+        with backend.client(timeout=30.0) as c:
+            c.call("train.step", n=200)
+        for name in ("flat", "front", "orbit"):
+            (tmp_path / name).mkdir()
+        # The same paused weights each time: the pictures differ only by what the view does.
+        report_2d, explore_2d, shot_2d = _explore(backend, tmp_path / "flat", "--view-colour=label")
+        report_3d, explore_3d, shot_3d = _explore(backend, tmp_path / "front", "--view-3d")
+        report_orbit, explore_orbit, shot_orbit = _explore(
+            backend, tmp_path / "orbit", "--view-3d", "--orbit=120,40"
+        )
+    finally:
+        stop_backend_process(backend)
+    assert explore_2d["finished"] and not explore_2d["view_3d"], explore_2d
+    assert explore_2d["view_3d_toggle_visible"] and explore_2d["axis_count"] == 3, explore_2d
+    for explore in (explore_3d, explore_orbit):
+        assert explore["finished"] and explore["view_3d"], explore
+        assert explore["points_3d"] == 1797, explore
+    # The drag turned the camera by what the view's orbit rate makes of 120 × 40 pixels.
+    yaw0, pitch0 = explore_orbit["orbit_yaw_pitch_before"]
+    yaw1, pitch1 = explore_orbit["orbit_yaw_pitch_after"]
+    assert explore_orbit["orbit_sent"] and yaw1 < yaw0 - 0.5 and pitch1 > pitch0 + 0.2, explore_orbit
+    assert abs(explore_orbit["camera_yaw"] - yaw1) < 1e-6, explore_orbit
+
+    flat = _plane_pixels(report_2d, shot_2d)
+    front = _plane_pixels(report_3d, shot_3d)
+    turned = _plane_pixels(report_orbit, shot_orbit)
+    coloured = [p for p in front if max(p) - min(p) > 60 and max(p) > 90]
+    assert len(coloured) > 2000, f"only {len(coloured)} point-coloured pixels in the 3-D view"
+    assert _share_changed(flat, front) > 0.03, "the 3-D view looks like the plane"
+    assert _share_changed(front, turned) > 0.03, "orbiting did not change the 3-D picture"

@@ -7,7 +7,7 @@ extends Control
 ## data. Hovering a data point names its label and row; clicking one (within PICK_RADIUS_PX)
 ## selects that row for the inspector instead of decoding the plane. Trackpad pinch zooms and
 ## two-finger scroll pans. The header's controls ask the session for another projection or
-## colouring.
+## colouring; with three axes, its 3-D button shows the points in an orbiting view instead.
 
 ## The left button pressed or dragged over the plane at `p`, on the first two axes.
 signal point_picked(p: Vector2)
@@ -26,6 +26,8 @@ const PROJECTION_PCA: int = 0
 const PROJECTION_DIMS: int = 1
 ## How close (in pixels) a click or the pointer must come to a point to mean that point.
 const PICK_RADIUS_PX: float = 6.0
+const HINT_2D: String = "left: decode, on a point: its row · right/middle drag: pan · wheel: zoom"
+const HINT_3D: String = "left drag: orbit · wheel: zoom · F: fit"
 
 @export var point_size: float = 5.0
 @export var point_alpha: float = 0.8
@@ -41,6 +43,8 @@ var hovered_point: int = -1
 var hovered_row: int = -1
 ## The data-set row last clicked, or -1: a ring marks it while the stream holds it.
 var selected_row: int = -1
+## True while the 3-D view of the three axes is shown instead of the plane.
+var view_3d: bool = false
 
 var _frame: StudioLatentFrame
 var _run: String = ""
@@ -72,6 +76,9 @@ var _colour_dims: int = -1
 @onready var _x_dim: SpinBox = $Header/Rows/Controls/XDim
 @onready var _y_dim: SpinBox = $Header/Rows/Controls/YDim
 @onready var _colour: OptionButton = $Header/Rows/Controls/Colour
+@onready var _view_3d_toggle: Button = $Header/Rows/Controls/View3DToggle
+@onready var _view_3d: LatentView3D = $View3D
+@onready var _hint: Label = $Hint
 @onready var _material: ShaderMaterial = _points.material
 
 
@@ -97,6 +104,7 @@ func _ready() -> void:
 	_x_dim.value_changed.connect(_on_dim_changed)
 	_y_dim.value_changed.connect(_on_dim_changed)
 	_colour.item_selected.connect(_on_colour_selected)
+	_view_3d_toggle.toggled.connect(set_view_3d)
 	_controls.visible = false
 	_update_header()
 	_apply_view()
@@ -246,10 +254,25 @@ func zoom_at(at: Vector2, factor: float) -> void:
 	_apply_view()
 
 
-## Fits the view to the data now and keeps following it as it moves.
+## Fits the view to the data now and keeps following it as it moves (in 3-D: frames the points).
 func fit() -> void:
+	if view_3d:
+		_view_3d.fit()
+		return
 	auto_fit = true
 	_update_fit_target()
+
+
+## Shows the points on all three axes in the orbiting 3-D view (`on`), or the plane; 3-D needs a
+## frame with three axes, and turns off by itself when a frame has fewer.
+func set_view_3d(on: bool) -> void:
+	view_3d = on and _frame != null and _frame.axis_count == 3
+	_view_3d_toggle.set_pressed_no_signal(view_3d)
+	_view_3d.visible = view_3d
+	_hint.text = HINT_3D if view_3d else HINT_2D
+	if view_3d:
+		_view_3d.fit()
+	_set_hovered(-1)
 
 
 func _update_fit_target() -> void:
@@ -291,6 +314,8 @@ func _on_latent_received(frame: StudioLatentFrame) -> void:
 		_legend.show_labels(frame.has_labels())
 	_update_controls()
 	_update_header()
+	if view_3d and frame.axis_count != 3:
+		set_view_3d(false)
 	_overlay.queue_redraw()
 	view_transformed.emit()
 
@@ -351,6 +376,7 @@ func _update_controls() -> void:
 	var dim: int = _frame.latent_dim
 	_controls.visible = true
 	_projection.visible = dim > 2
+	_view_3d_toggle.visible = _frame.axis_count == 3
 	var by_dims: bool = _frame.projection == "dims"
 	_projection.select(PROJECTION_DIMS if by_dims else PROJECTION_PCA)
 	_x_dim.max_value = dim - 1

@@ -9,7 +9,9 @@ extends Node
 ## view showed and what was decoded. With --hover-row / --click-row it moves the pointer to (and
 ## clicks) the pixel where data-set row I is drawn (LatentView.to_screen of its point), again
 ## through Input.parse_input_event, until the view hovers (selects) that row; a click then waits
-## for the inspector's data point.
+## for the inspector's data point. With --view-3d it presses the header's 3-D button (a frame
+## of three axes shows it) and, with --orbit=DX,DY, drags the 3-D view by DX, DY pixels with the
+## left button (synthetic press, motion and release through Input.parse_input_event).
 
 ## Frames of the live run to wait for, and seconds after the first, so the fit has settled.
 const SETTLE_FRAMES: int = 3
@@ -21,6 +23,8 @@ var colour: String = ""
 var pick_at := Vector2(-1.0, -1.0)
 var hover_row: int = -1
 var click_row: int = -1
+var view_3d: bool = false
+var orbit := Vector2.ZERO
 ## True once everything asked for is on screen.
 var finished: bool = false
 
@@ -40,6 +44,10 @@ var _hovered_label: int = -2
 var _hovered_row: int = -1
 var _click_done: bool = false
 var _click_pixel := Vector2.ZERO
+var _view_3d_sent: bool = false
+var _orbit_sent: bool = false
+var _orbit_from := Vector2.ZERO
+var _orbit_to := Vector2.ZERO
 
 
 func configure(options: Dictionary) -> void:
@@ -52,6 +60,10 @@ func configure(options: Dictionary) -> void:
 		pick_at = Vector2(at[0].to_float(), at[1].to_float())
 	hover_row = int(options.get("hover-row", -1))
 	click_row = int(options.get("click-row", -1))
+	view_3d = options.has("view-3d")
+	var drag: PackedStringArray = str(options.get("orbit", "")).split(",")
+	if drag.size() == 2 and drag[0].is_valid_float() and drag[1].is_valid_float():
+		orbit = Vector2(drag[0].to_float(), drag[1].to_float())
 
 
 func _ready() -> void:
@@ -69,6 +81,8 @@ func _process(delta: float) -> void:
 		_choose_view()
 		return
 	if not _view_shown():
+		return
+	if _operate_3d():
 		return
 	if pick_at.x >= 0.0 and not _pick_sent:
 		_pick_sent = true
@@ -102,6 +116,15 @@ func report() -> Dictionary:
 	out["pick_pixel"] = [_pick_pixel.x, _pick_pixel.y]
 	out["picked"] = [_picked.x, _picked.y] if _picked_seen else []
 	out["expected_z"] = Array(_expected_z)
+	var view3d: LatentView3D = view.get_node("View3D")
+	out["view_3d"] = view.view_3d and view3d.is_visible_in_tree()
+	out["view_3d_toggle_visible"] = _control("View3DToggle").visible
+	out["points_3d"] = view3d.points_drawn
+	out["camera_yaw"] = view3d.camera_yaw
+	out["camera_pitch"] = view3d.camera_pitch
+	out["orbit_sent"] = _orbit_sent
+	out["orbit_yaw_pitch_before"] = [_orbit_from.x, _orbit_from.y]
+	out["orbit_yaw_pitch_after"] = [_orbit_to.x, _orbit_to.y]
 	out["controls_visible"] = (view.get_node("Header/Rows/Controls") as Control).visible
 	out["projection_control_visible"] = _control("Projection").visible
 	out["hover_row"] = hover_row
@@ -182,6 +205,48 @@ func _press_at(at: Vector2) -> void:
 		event.global_position = _pick_pixel
 		event.button_mask = MOUSE_BUTTON_MASK_LEFT if pressed else 0
 		Input.parse_input_event(event)
+
+
+## Presses the 3-D button, then (a frame later) drags the view; true while it did something.
+func _operate_3d() -> bool:
+	if view_3d and not _view_3d_sent:
+		_view_3d_sent = true
+		var toggle: Button = _control("View3DToggle")
+		toggle.button_pressed = true
+		return true
+	if orbit != Vector2.ZERO and not _orbit_sent:
+		_orbit_sent = true
+		_drag_3d()
+		return true
+	return false
+
+
+## Drags the 3-D view by `orbit` pixels from its middle with the left button held, as a mouse does.
+func _drag_3d() -> void:
+	var view3d: LatentView3D = view.get_node("View3D")
+	_orbit_from = Vector2(view3d.camera_yaw, view3d.camera_pitch)
+	var start: Vector2 = view3d.get_global_rect().get_center()
+	var press := InputEventMouseButton.new()
+	press.button_index = MOUSE_BUTTON_LEFT
+	press.pressed = true
+	press.position = start
+	press.global_position = start
+	press.button_mask = MOUSE_BUTTON_MASK_LEFT
+	Input.parse_input_event(press)
+	var motion := InputEventMouseMotion.new()
+	motion.position = start + orbit
+	motion.global_position = start + orbit
+	motion.relative = orbit
+	motion.button_mask = MOUSE_BUTTON_MASK_LEFT
+	Input.parse_input_event(motion)
+	var release: InputEventMouseButton = press.duplicate()
+	release.pressed = false
+	release.button_mask = 0
+	release.position = start + orbit
+	release.global_position = start + orbit
+	Input.parse_input_event(release)
+	Input.flush_buffered_events()
+	_orbit_to = Vector2(view3d.camera_yaw, view3d.camera_pitch)
 
 
 ## Hovers, then clicks, the rows asked for, one step a frame; true once the click's data point

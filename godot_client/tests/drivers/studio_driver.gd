@@ -9,7 +9,7 @@ extends Node
 ##   --decode-at=X,Y            decodes that point of the plane (on its first two axes, through
 ##                              the session's anchor) once the first latent frame is in
 ##   --pick-at=FX,FY, --view-dims=X,Y, --view-colour=NAME, --hover-row=I, --click-row=I
-##                              operates the latent view (explore_driver.gd)
+##   --view-3d, --orbit=DX,DY   operates the latent view (explore_driver.gd)
 ##   --open=connect             opens the connect dialog (again once connected)
 ##   --tab=samples|grid [--samples-temperature=T] [--grid-n=N]
 ##                              operates the Samples or Grid tab (panels_driver.gd)
@@ -66,7 +66,7 @@ func _ready() -> void:
 		StudioSession.latent_received.connect(_on_latent_received)
 		_wait_for(_point_decode_shown)
 	var explore_keys: Array[String] = ["pick-at", "view-dims", "view-colour", "hover-row"]
-	explore_keys.append("click-row")
+	explore_keys.append_array(["click-row", "view-3d", "orbit"])
 	if explore_keys.any(func(key: String) -> bool: return options.has(key)):
 		_explore_driver = ExploreDriver.new()
 		_explore_driver.name = "ExploreDriver"
