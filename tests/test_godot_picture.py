@@ -15,25 +15,21 @@ import json
 import pytest
 
 from support.backends import free_port
-from support.scene import SCENE_TIMEOUT_S, hue_bucket, read_png, region_pixels, run_main_scene, script_problems
+from support.scene import (
+    SCENE_TIMEOUT_S,
+    connected_scene_report,
+    hue_bucket,
+    read_png,
+    region_pixels,
+    run_main_scene,
+    script_problems,
+)
 
 pytestmark = pytest.mark.godot
 
 def test_main_scene_shows_points_and_a_decoded_image(backend, tmp_path):
     shot = tmp_path / "studio.png"
-    proc = run_main_scene(
-        f"--control={backend.control}",
-        f"--stream={backend.stream}",
-        f"--screenshot={shot}",
-        "--screenshot-frames=5",
-        "--screenshot-after=2",
-        f"--screenshot-timeout={SCENE_TIMEOUT_S}",
-    )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f"scene exited with {proc.returncode}:\n{output[-4000:]}"
-    assert not script_problems(output), "\n".join(script_problems(output))
-    report = json.loads(shot.with_suffix(".json").read_text())
-    assert report["connected"] and not report["timed_out"], report
+    report = connected_scene_report(backend, shot, "--screenshot-after=2")
     assert report["latent_frames"] >= 5 and report["metrics_frames"] >= 1, report
     assert report["points_drawn"] >= 100, report
     assert report["decoded_images"] >= 1 and report["image_visible"], report

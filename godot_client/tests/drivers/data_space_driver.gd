@@ -45,12 +45,12 @@ func report() -> Dictionary:
 		"rows_fetched": view.data_points.size(),
 		"rows_drawn": view.rows_drawn,
 		"value_width": view.value_width,
-		"labels_distinct": _distinct(Array(view.data_labels)),
+		"labels_distinct": ReportValues.distinct(Array(view.data_labels)),
 		"data_bounds": [bounds.position.x, bounds.position.y, bounds.end.x, bounds.end.y],
 		"reconstructions": view.reconstructions.size(),
 		"reconstructions_drawn": view.reconstructions_drawn,
 		"recon_updates": view.recon_updates,
-		"plot_rect": _rect_of(view.plot_view()),
+		"plot_rect": ReportValues.rect_of(view.plot_view()),
 		"decoded_marker": null,
 		"decoded_values": Array(StudioSession.decoded_values),
 	}
@@ -62,17 +62,3 @@ func report() -> Dictionary:
 		out["decoded_marker"] = [view.marker.x, view.marker.y]
 		out["decoded_marker_screen"] = [roundi(at.x), roundi(at.y)]
 	return out
-
-
-static func _distinct(values: Array) -> int:
-	var seen: Dictionary = {}
-	for value: Variant in values:
-		seen[value] = true
-	return seen.size()
-
-
-static func _rect_of(control: Control) -> Array[int]:
-	var rect: Rect2 = control.get_global_rect()
-	return [
-		roundi(rect.position.x), roundi(rect.position.y), roundi(rect.size.x), roundi(rect.size.y)
-	]

@@ -156,8 +156,8 @@ func report() -> Dictionary:
 			[point.original.get_width(), point.original.get_height()] if point.is_image() else [],
 			"original_values": Array(point.original_values),
 			"reconstruction_values": Array(point.reconstruction_values),
-			"original_rect": _rect_of(inspector.original_view()),
-			"reconstruction_rect": _rect_of(inspector.image_view()),
+			"original_rect": ReportValues.rect_of(inspector.original_view()),
+			"reconstruction_rect": ReportValues.rect_of(inspector.image_view()),
 			"heading": (inspector.get_node("Columns/Info/Heading") as Label).text,
 			"posterior_text": (inspector.get_node("Columns/Info/Z") as Label).text,
 			"detail_text": (inspector.get_node("Columns/Info/Detail") as Label).text,
@@ -309,13 +309,6 @@ func _row_pixel(i: int) -> Vector2:
 func _data_point_shown() -> bool:
 	var point: StudioDataPoint = StudioSession.data_point
 	return point != null and point.row == click_row and (point.is_complete() or point.error != "")
-
-
-static func _rect_of(control: Control) -> Array[int]:
-	var rect: Rect2 = control.get_global_rect()
-	return [
-		roundi(rect.position.x), roundi(rect.position.y), roundi(rect.size.x), roundi(rect.size.y)
-	]
 
 
 ## The pixel nearest `local` (within 60 px) where the view has no point to select.

@@ -187,7 +187,7 @@ func _sliders_report() -> Dictionary:
 		"z_after": Array(_after.get("z", PackedFloat32Array())),
 		"image_before": _before.get("image", 0),
 		"image_after": _after.get("image", 0),
-		"sliders_rect": _rect_of(sliders),
+		"sliders_rect": ReportValues.rect_of(sliders),
 	}
 
 
@@ -198,13 +198,13 @@ func _pins_report() -> Dictionary:
 	return {
 		"pins": StudioSession.pins.items.map(func(z: PackedFloat32Array) -> Array: return Array(z)),
 		"pin_images": pins_panel.pin_images.size(),
-		"pin_images_distinct": _distinct(hashes),
+		"pin_images_distinct": ReportValues.distinct(hashes),
 		"pins_error": pins_panel.error,
 		"rows_sent": _rows_sent(pins_panel.last_args).size(),
 		"redecodes_in_window": pins_panel.redecodes - _redecodes_before,
 		"frames_in_window": _window_frames,
 		"window_s": WINDOW_S,
-		"pins_rect": _rect_of(pins_panel),
+		"pins_rect": ReportValues.rect_of(pins_panel),
 		"overlay_pins_drawn": overlay.pins_drawn,
 	}
 
@@ -219,16 +219,19 @@ func _interpolation_report() -> Dictionary:
 		"rows": _rows_sent(interpolation.last_args),
 		"spherical": interpolation.spherical,
 		"frames_shown": interpolation.images.size(),
-		"frames_distinct": _distinct(hashes),
+		"frames_distinct": ReportValues.distinct(hashes),
 		"frames_played": interpolation.frames_played,
 		"play_index": interpolation.play_index,
 		"decoded_is_last": not path.is_empty() and StudioSession.decoded_z == path[-1],
 		"session_path": StudioSession.path.size(),
 		"interp_error": interpolation.error,
-		"interp_rect": _rect_of(interpolation),
+		"interp_rect": ReportValues.rect_of(interpolation),
 		"overlay_pins_drawn": overlay.pins_drawn,
 		"overlay_path_points": overlay.path_points_drawn,
-		"filmstrip_rects": interpolation.filmstrip_tiles().map(_rect_of),
+		"filmstrip_rects":
+		interpolation.filmstrip_tiles().map(
+			func(tile: Control) -> Array[int]: return ReportValues.rect_of(tile)
+		),
 	}
 
 
@@ -244,17 +247,3 @@ static func _rows_sent(args: Dictionary) -> Array:
 	for r in int(shape[0]):
 		rows.append(Array(flat.slice(r * width, (r + 1) * width)))
 	return rows
-
-
-static func _distinct(values: Array) -> int:
-	var seen: Dictionary = {}
-	for value: Variant in values:
-		seen[value] = true
-	return seen.size()
-
-
-static func _rect_of(control: Control) -> Array[int]:
-	var rect: Rect2 = control.get_global_rect()
-	return [
-		roundi(rect.position.x), roundi(rect.position.y), roundi(rect.size.x), roundi(rect.size.y)
-	]

@@ -125,12 +125,14 @@ func _samples_report() -> Dictionary:
 		"samples_temperature": samples.temperature,
 		"samples_error": samples.error,
 		"samples_message": samples.message,
-		"samples_rect": _rect_of(samples.grid_view()),
+		"samples_rect": ReportValues.rect_of(samples.grid_view()),
 		"class_images": samples.class_images.size(),
 		"class_distinct":
-		_distinct(samples.class_images.map(func(i: Image) -> int: return hash(i.get_data()))),
+		ReportValues.distinct(
+			samples.class_images.map(func(i: Image) -> int: return hash(i.get_data()))
+		),
 	}
-	out["samples_distinct"] = _distinct(
+	out["samples_distinct"] = ReportValues.distinct(
 		samples.images.map(func(i: Image) -> int: return hash(i.get_data()))
 	)
 	if not _first.is_empty() and not _at_temperature.is_empty():
@@ -158,7 +160,7 @@ func _grid_report() -> Dictionary:
 		"grid_n": grid.mosaic_n,
 		"grid_error": grid.error,
 		"grid_message": grid.message,
-		"grid_rect": _rect_of(grid.mosaic_view()),
+		"grid_rect": ReportValues.rect_of(grid.mosaic_view()),
 		"grid_extent":
 		[grid.extent.position.x, grid.extent.position.y, grid.extent.size.x, grid.extent.size.y],
 		"grid_auto": grid.auto,
@@ -185,16 +187,9 @@ func _grid_report() -> Dictionary:
 				data[i] = data[i] >> 5
 			coarse.append(hash(data))
 	out["grid_tiles"] = exact.size()
-	out["grid_tiles_distinct"] = _distinct(exact)
-	out["grid_tiles_distinct_coarse"] = _distinct(coarse)
+	out["grid_tiles_distinct"] = ReportValues.distinct(exact)
+	out["grid_tiles_distinct_coarse"] = ReportValues.distinct(coarse)
 	return out
-
-
-static func _distinct(values: Array) -> int:
-	var seen: Dictionary = {}
-	for value: Variant in values:
-		seen[value] = true
-	return seen.size()
 
 
 static func _norm(values: PackedFloat32Array) -> float:
@@ -202,10 +197,3 @@ static func _norm(values: PackedFloat32Array) -> float:
 	for value in values:
 		total += value * value
 	return sqrt(total)
-
-
-static func _rect_of(control: Control) -> Array[int]:
-	var rect: Rect2 = control.get_global_rect()
-	return [
-		roundi(rect.position.x), roundi(rect.position.y), roundi(rect.size.x), roundi(rect.size.y)
-	]

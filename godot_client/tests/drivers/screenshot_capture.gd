@@ -81,8 +81,8 @@ func _save() -> void:
 		"decoded_z_length": StudioSession.decoded_z.size(),
 		"image_visible": StudioSession.decoded_images > 0,
 		"latent_dim": StudioSession.latent_dim(),
-		"latent_rect": _rect_of(latent_view),
-		"image_rect": _rect_of(image_view),
+		"latent_rect": ReportValues.rect_of(latent_view),
+		"image_rect": ReportValues.rect_of(image_view),
 		"step": int(StudioSession.metrics.get("step", -1)),
 		"decode_latency_ms": StudioSession.decode_latency_ms,
 		"run": str(StudioSession.status.get("run", "")),
@@ -108,13 +108,3 @@ func _save() -> void:
 		push_error("Could not save the screenshot to %s: %s" % [path, error_string(error)])
 	print("screenshot: %s %s" % [path, JSON.stringify(report)])
 	get_tree().quit(EXIT_TIMED_OUT if _timed_out or error != OK else 0)
-
-
-## [x, y, width, height] of a control on screen, for checking regions of the picture.
-static func _rect_of(control: Control) -> Array[int]:
-	if control == null:
-		return []
-	var rect: Rect2 = control.get_global_rect()
-	return [
-		roundi(rect.position.x), roundi(rect.position.y), roundi(rect.size.x), roundi(rect.size.y)
-	]
