@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 from support.backends import REPO
+from support.godot import require_godot
 
 
 def run(*args: str) -> str:
@@ -28,3 +29,12 @@ def test_latent_benchmark_prints_stream_size_rate_and_grid_round_trip():
     out = run("bench/bench_latent.py", "--seconds", "1", "--points", "500", "--dims", "2", "32")
     for words in ("latent_dim   2:", "latent_dim  32:", "KiB each", "16x16 grid decode"):
         assert words in out, out
+
+
+def test_godot_benchmark_prints_client_and_studio_figures():
+    require_godot()
+    out = run("bench/bench_godot.py", "--frames", "10", "--rounds", "2", "--latent-dim", "4")
+    for name in ("decode_roundtrip_ms", "frame_2d", "frame_3d", "slider_to_image", "slider_to_image_frames",
+                 "grid16"):
+        assert f"BENCH {name} p50=" in out, out
+    assert "points=10000" in out, out

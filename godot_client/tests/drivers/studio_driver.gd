@@ -18,6 +18,8 @@ extends Node
 ##     [--interp-mode=linear|slerp]   operates the z, Pins or Interpolate tab
 ##                              (explore_panels_driver.gd)
 ##   --connect-to=CONTROL,STREAM[,TOKEN]   half a second in, connects there through the dialog
+##   --bench [--bench-frames=N] [--bench-rounds=R]   prints frame and decode timings, then quits
+##                              (bench_driver.gd)
 
 const MAIN_SCENE: PackedScene = preload("res://main.tscn")
 const RunsDriver := preload("res://tests/drivers/runs_driver.gd")
@@ -26,6 +28,7 @@ const PanelsDriver := preload("res://tests/drivers/panels_driver.gd")
 const DataSpaceDriver := preload("res://tests/drivers/data_space_driver.gd")
 const ExplorePanelsDriver := preload("res://tests/drivers/explore_panels_driver.gd")
 const ScreenshotCapture := preload("res://tests/drivers/screenshot_capture.gd")
+const BenchDriver := preload("res://tests/drivers/bench_driver.gd")
 
 var _main: Control
 var _inspector: InspectorPanel
@@ -89,6 +92,19 @@ func _ready() -> void:
 	if to.size() >= 2:
 		to.resize(3)
 		get_tree().create_timer(0.5).timeout.connect(_connect_through_dialog.bind(to))
+	if options.has("bench"):
+		_add_bench_driver(options)
+
+
+func _add_bench_driver(options: Dictionary) -> void:
+	var bench := BenchDriver.new()
+	bench.name = "BenchDriver"
+	bench.view = _main.get_node("%LatentView")
+	bench.sliders = _main.get_node("%z")
+	bench.grid = _main.get_node("%Grid")
+	bench.tabs = _main.get_node("%Tabs")
+	bench.configure(options)
+	add_child(bench)
 
 
 func _add_runs_driver(options: Dictionary) -> void:
