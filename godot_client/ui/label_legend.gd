@@ -3,6 +3,9 @@ extends PanelContainer
 ## The colour key of the latent points: one swatch per class, one for unlabelled data, or
 ## the continuous ramp with its lowest and highest value when points are coloured by a value.
 
+## Classes the key names one by one (four rows of five).
+const MAX_SWATCHES: int = 20
+
 var _ramp_mode: bool = false
 ## What the swatches show now ("0|1|2…"), so a new frame of the same data set rebuilds nothing.
 var _key: String = ""
@@ -16,8 +19,9 @@ func _ready() -> void:
 
 
 ## Rebuilds the key for labelled or unlabelled data: one swatch per class of the live data set,
-## named by its own class names (image folders, CSV text labels) when it has them. Colours come
-## from the palette's first ten; beyond those the points are drawn grey, and the key says so.
+## named by its own class names (image folders, CSV text labels) when it has them. Past
+## MAX_SWATCHES classes the key ends in "+N more" (their points keep their own colours; a hover
+## names them).
 func show_labels(labelled: bool) -> void:
 	var names: PackedStringArray = _class_names() if labelled else PackedStringArray(["unlabelled"])
 	var key: String = "|".join(names)
@@ -26,8 +30,8 @@ func show_labels(labelled: bool) -> void:
 	_ramp_mode = false
 	_key = key
 	_clear()
-	var shown: int = mini(names.size(), StudioPalette.LABELS.size())
-	# Up to two rows of five swatch + name pairs.
+	var shown: int = mini(names.size(), MAX_SWATCHES)
+	# Rows of up to five swatch + name pairs.
 	_rows.columns = mini(shown, 5) * 2 if labelled else 2
 	for i in shown:
 		var swatch := ColorRect.new()
@@ -39,7 +43,7 @@ func show_labels(labelled: bool) -> void:
 		_rows.add_child(_text(names[i]))
 	if names.size() > shown:
 		_rows.add_child(_text(""))
-		_rows.add_child(_text("+%d more (grey)" % (names.size() - shown)))
+		_rows.add_child(_text("+%d more" % (names.size() - shown)))
 
 
 ## The live data set's class names, or its class ids when it has no names (10 before a status).

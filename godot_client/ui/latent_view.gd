@@ -91,6 +91,7 @@ func _ready() -> void:
 	_multimesh.custom_aabb = AABB(Vector3(-1e6, -1e6, -1.0), Vector3(2e6, 2e6, 2.0))
 	_points.multimesh = _multimesh
 	_material.set_shader_parameter("palette_tex", StudioPalette.make_texture())
+	_material.set_shader_parameter("palette_size", StudioPalette.PALETTE_SIZE)
 	_material.set_shader_parameter("ramp_tex", StudioPalette.make_ramp_texture())
 	_material.set_shader_parameter("tex_width", TEXTURE_WIDTH)
 	_overlay.draw.connect(_draw_overlay)

@@ -1,6 +1,7 @@
 class_name StudioPalette
 extends RefCounted
-## Colours shared by the Studio's components: one per digit label, plus the chrome.
+## Colours shared by the Studio's components: one per class label (any number of classes), plus
+## the chrome.
 
 const LABELS: Array[Color] = [
 	Color("#4e9bf0"),
@@ -15,6 +16,11 @@ const LABELS: Array[Color] = [
 	Color("#3fd0e0"),
 ]
 const UNLABELLED := Color("#9fb3c8")
+## Texels of the point shader's palette: one per class, the last one for "unlabelled" (and for
+## classes past it, which no data set of ours reaches).
+const PALETTE_SIZE: int = 1024
+## Hue step between generated class colours: the golden ratio spreads any number of hues apart.
+const GOLDEN: float = 0.618034
 const BACKGROUND := Color("#12151b")
 const PANEL := Color("#1a1f27")
 const GRID := Color(1.0, 1.0, 1.0, 0.06)
@@ -29,18 +35,25 @@ const RECON := Color("#4e9bf0")
 const KL := Color("#ff9a3c")
 
 
-## Colour of a label; labels outside 0..9 (or absent, -1) get the neutral colour.
+## Colour of a label: the ten hand-picked ones first, then hues a golden-ratio step apart (in
+## three bands of saturation and value, so neighbours differ in more than hue); absent (-1) or
+## past the palette gets the neutral colour.
 static func label_color(label: int) -> Color:
-	if label < 0 or label >= LABELS.size():
+	if label < 0 or label >= PALETTE_SIZE - 1:
 		return UNLABELLED
-	return LABELS[label]
+	if label < LABELS.size():
+		return LABELS[label]
+	var k: int = label - LABELS.size()
+	var band: int = k % 3
+	return Color.from_hsv(fposmod(0.11 + k * GOLDEN, 1.0), 0.5 + 0.15 * band, 0.95 - 0.1 * band)
 
 
-## A 16×1 texture for the point shader: texel i is the colour of label i, texel 15 is "unlabelled".
+## A PALETTE_SIZE × 1 texture for the point shader: texel i is the colour of label i, the last
+## texel "unlabelled".
 static func make_texture() -> ImageTexture:
-	var image := Image.create(16, 1, false, Image.FORMAT_RGBA8)
-	for i in 16:
-		image.set_pixel(i, 0, label_color(i if i < LABELS.size() else -1))
+	var image := Image.create(PALETTE_SIZE, 1, false, Image.FORMAT_RGBA8)
+	for i in PALETTE_SIZE:
+		image.set_pixel(i, 0, label_color(i if i < PALETTE_SIZE - 1 else -1))
 	return ImageTexture.create_from_image(image)
 
 
