@@ -143,3 +143,24 @@ def test_interpolation_between_two_pins_is_one_request_and_plays(wide_backend, t
     tiles = panel["filmstrip_rects"]
     assert len(tiles) == 10 and all(tw >= 32 and th >= 32 for _, _, tw, th in tiles), tiles
     assert all(_contrast(rows_px, rect) > 80 for rect in tiles[:: 3]), "each frame is a picture"
+
+
+def test_pins_survive_a_run_of_another_width_and_are_decoded_by_its_model(tmp_path):
+    """Three pins at latent_dim 8; a new run at latent_dim 4 (a `run.new`, as the Runs panel sends
+    it): the pins stay, cut to the new width, and the new model decodes them."""
+    backend = start_backend_process("--seed", "0", "--latent-dim", str(LATENT_DIM))
+    try:
+        report, panel, shot = _open_tab(backend, tmp_path, "pins", "--pin-count=3", "--pins-new-run=4")
+    finally:
+        stop_backend_process(backend)
+    assert panel["run_error"] == "" and panel["pins_error"] == "", panel
+    assert panel["run_after"] != panel["run_before"], panel
+    before, after = panel["pins_before_run"], panel["pins"]
+    assert len(before) == len(after) == 3 and all(len(z) == LATENT_DIM for z in before), panel
+    assert all(len(z) == 4 for z in after), after
+    for old, new in zip(before, after):
+        assert new == pytest.approx(old[:4], abs=1e-6), "a pin keeps its first four coordinates"
+    assert "8 to 4" in panel["pins_note"], panel["pins_note"]
+    assert panel["pin_images"] == 3 and panel["rows_sent"] == 3, panel
+    assert panel["pin_image_hashes"] != panel["pin_images_before_run"], "the new model decoded the pins"
+    assert panel["overlay_pins_drawn"] == 3, "the pins are still marked on the latent view"

@@ -2,11 +2,13 @@ extends Node
 ## Operates the z, Pins and Interpolate tabs through their public methods, as their sliders,
 ## buttons and menus do (added by studio_driver.gd when `--tab=z|pins|interpolate`):
 ##   -- --tab=z [--slide=DIM,VALUE]          DIM a dimension, or "top" (the most active)
-##   -- --tab=pins [--pin-count=N]
+##   -- --tab=pins [--pin-count=N] [--pins-new-run=WIDTH]
 ##   -- --tab=interpolate [--interp-steps=N] [--interp-mode=linear|slerp]
 ## z: once a decode is on show, moves DIM's slider to VALUE and waits for that z's decode. Pins:
 ## pins N distinct z (the z on show with one of the most active dimensions moved), then counts
-## the pins' re-decodes over WINDOW_S seconds while the backend trains. Interpolate: pins two
+## the pins' re-decodes over WINDOW_S seconds while the backend trains; with --pins-new-run it
+## then starts a new run of latent width WIDTH (a `run.new`, as the Runs panel or another client
+## sends it) and waits for the pins' decodes under the new model. Interpolate: pins two
 ## such z, decodes the path between them and plays it. [method report] says what was shown.
 
 ## Latent frames of the live run to wait for first, so the model has trained a little.
@@ -25,6 +27,8 @@ var tab: String = ""
 var slide_dim: int = -1
 var slide_value: float = 1.5
 var pin_count: int = 3
+## The latent width of a run started after the pins are made (0: none).
+var pins_new_run: int = 0
 var interp_steps: int = 10
 var interp_spherical: bool = false
 ## True once everything asked for is on screen.
@@ -40,6 +44,11 @@ var _window_s: float = 0.0
 var _redecodes_before: int = 0
 var _frames_before: int = 0
 var _window_frames: int = 0
+var _run_before: String = ""
+var _pins_before_run: Array = []
+var _images_before_run: Array = []
+var _redecodes_at_run: int = 0
+var _run_error: String = ""
 
 
 func configure(options: Dictionary) -> void:
@@ -51,6 +60,9 @@ func configure(options: Dictionary) -> void:
 	var count: String = str(options.get("pin-count", ""))
 	if count.is_valid_int():
 		pin_count = count.to_int()
+	var width: String = str(options.get("pins-new-run", ""))
+	if width.is_valid_int():
+		pins_new_run = width.to_int()
 	var steps: String = str(options.get("interp-steps", ""))
 	if steps.is_valid_int():
 		interp_steps = steps.to_int()
@@ -65,6 +77,10 @@ func _process(delta: float) -> void:
 	var width: int = StudioSession.latent_dim()
 	if finished or StudioSession.run_latent_frames < SETTLE_FRAMES or width == 0:
 		return
+	if tab == "pins" and _stage == 3:
+		# The new run's own decode may not be in yet: the pins are what is watched.
+		finished = _pins_redecoded_under_new_run()
+		return
 	if StudioSession.decoded_z.size() != width:
 		return
 	match tab:
@@ -75,6 +91,8 @@ func _process(delta: float) -> void:
 				_stage = 1 if _pin(pin_count) else 0
 			elif _stage == 1:
 				_count_redecodes(delta)
+			elif _stage == 2:
+				_start_new_run()
 		"interpolate":
 			if _stage == 0:
 				_stage = 1 if _pin(2) else 0
@@ -128,7 +146,51 @@ func _count_redecodes(delta: float) -> void:
 		_frames_before = StudioSession.run_latent_frames
 	_window_s += delta
 	_window_frames = StudioSession.run_latent_frames - _frames_before
-	finished = _window_s >= WINDOW_S
+	if _window_s >= WINDOW_S:
+		_stage = 2
+		finished = pins_new_run <= 0
+
+
+## Starts a run of another latent width, as the Runs panel's New run does.
+func _start_new_run() -> void:
+	_run_before = str(StudioSession.status.get("run", ""))
+	_pins_before_run = StudioSession.pins.items.map(
+		func(z: PackedFloat32Array) -> Array: return Array(z)
+	)
+	_images_before_run = _pin_hashes()
+	var args: Dictionary = {"model": {"name": "vae", "latent_dim": pins_new_run}}
+	StudioSession.send("run.new", args, _on_new_run_reply)
+	_stage = 4
+
+
+func _on_new_run_reply(request: VaeStudioRequest) -> void:
+	if not request.is_ok():
+		_run_error = StudioSession.describe_failure(request)
+		finished = true
+		return
+	_redecodes_at_run = pins_panel.redecodes
+	_stage = 3
+
+
+## True once the pins have the new width and were decoded again under the new run's model.
+func _pins_redecoded_under_new_run() -> bool:
+	var run: String = str(StudioSession.status.get("run", ""))
+	var pins: StudioPins = StudioSession.pins
+	return (
+		run != _run_before
+		and StudioSession.latent_dim() == pins_new_run
+		and pins.size() == pin_count
+		and pins.items[0].size() == pins_new_run
+		and pins_panel.redecodes > _redecodes_at_run
+		and pins_panel.pin_images.size() == pin_count
+		and StudioSession.run_latent_frames >= SETTLE_FRAMES
+	)
+
+
+func _pin_hashes() -> Array:
+	return pins_panel.pin_images.map(
+		func(i: Image) -> int: return hash(i.get_data()) if i != null else 0
+	)
 
 
 func _drive_interpolation() -> void:
@@ -192,10 +254,15 @@ func _sliders_report() -> Dictionary:
 
 
 func _pins_report() -> Dictionary:
-	var hashes: Array = pins_panel.pin_images.map(
-		func(i: Image) -> int: return hash(i.get_data()) if i != null else 0
-	)
+	var hashes: Array = _pin_hashes()
 	return {
+		"run_before": _run_before,
+		"run_after": str(StudioSession.status.get("run", "")),
+		"run_error": _run_error,
+		"pins_before_run": _pins_before_run,
+		"pin_images_before_run": _images_before_run,
+		"pin_image_hashes": hashes,
+		"pins_note": StudioSession.pins.note,
 		"pins": StudioSession.pins.items.map(func(z: PackedFloat32Array) -> Array: return Array(z)),
 		"pin_images": pins_panel.pin_images.size(),
 		"pin_images_distinct": ReportValues.distinct(hashes),
