@@ -1,13 +1,15 @@
 extends Control
 ## The Studio's first screen: composes the components, starts the session's backend client and
 ## turns picks on the latent plane into decodes. `-- --tab=training|runs|log` opens the side
-## panel on that tab; `--control=`, `--stream=` and `--token=` pick the backend (the connect
-## dialog changes them later).
+## panel on that tab and `-- --view="data flow"|dashboard` the main area on that view;
+## `--control=`, `--stream=` and `--token=` pick the backend (the connect dialog changes them
+## later).
 
 var _auto_decoded: bool = false
 
 @onready var _latent_view: LatentView = %LatentView
 @onready var _tabs: TabContainer = %Tabs
+@onready var _views: TabContainer = %Views
 @onready var _status_bar: StatusBar = %StatusBar
 @onready var _overlay: BackendOverlay = %BackendOverlay
 @onready var _connect_dialog: ConnectDialog = %ConnectDialog
@@ -21,10 +23,15 @@ func _ready() -> void:
 	_overlay.connect_requested.connect(_connect_dialog.open)
 	StudioSession.latent_received.connect(_on_latent_received)
 	StudioSession.run_changed.connect(_on_run_changed)
-	var tab: String = str(StudioSession.options.get("tab", "")).to_lower()
-	for i in _tabs.get_tab_count():
-		if _tabs.get_tab_title(i).to_lower() == tab:
-			_tabs.current_tab = i
+	_open_tab(_tabs, str(StudioSession.options.get("tab", "")))
+	_open_tab(_views, str(StudioSession.options.get("view", "")))
+
+
+## Opens the tab of `tabs` titled `title` (any case); nothing when none is.
+static func _open_tab(tabs: TabContainer, title: String) -> void:
+	for i in tabs.get_tab_count():
+		if tabs.get_tab_title(i).to_lower() == title.to_lower():
+			tabs.current_tab = i
 
 
 ## A pick on the plane decodes the full z there (the session maps it through the anchor).
