@@ -14,6 +14,7 @@ Run:  .venv/bin/python scripts/make_vectors.py
 from __future__ import annotations
 
 import json
+import math
 import struct
 from pathlib import Path
 
@@ -150,6 +151,38 @@ def f32_array(values, shape):
     return {"dtype": "f32", "shape": list(shape), "data": struct.pack(f"<{len(values)}f", *values)}
 
 
+def u8_array(values, shape):
+    return {"dtype": "u8", "shape": list(shape), "data": bytes(values)}
+
+
+def trace_layer(name, part, values):
+    """A dense layer of a trace reply; its statistics are those of `values` (the whole output)."""
+    mean = sum(values) / len(values)
+    std = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    return {"name": name, "part": part, "kind": "linear", "shape": [len(values)], "activation": f32_array(values, [len(values)]),
+            "mean": mean, "std": std, "frac_zero": sum(v == 0 for v in values) / len(values)}
+
+
+def trace_reply():
+    """`trace` of digits row 0 (a "0") through a tiny MLP (64 -> 4 -> z 2 -> 4 -> 64). mu, logvar, eps are
+    exact float32 values and z is mu + exp(0.5 logvar) eps computed in float32 (numpy), as the server does."""
+    ring = [1 if (r in (1, 6) and 2 <= c <= 5) or (c in (2, 5) and 1 <= r <= 6) else 0 for r in range(8) for c in range(8)]
+    image = [224 * v for v in ring]  # an 8x8 "0"
+    logits = [2.5 if v else -3.0 for v in ring]  # the decoder's last layer (Bernoulli logits)
+    recon = [int(round(255 / (1 + math.exp(-v)))) for v in logits]
+    kl_per_dim = [0.125, 1.142815113067627]  # -1/2 (1 + logvar - mu^2 - exp(logvar)) in float32
+    kl = 0.125 + 1.142815113067627
+    return {"v": 1, "id": 40, "ok": True, "result": {
+        "run": "vae-digits-20261125-120000-ab12", "step": 1200, "model": "vae", "index": 0, "label": 0,
+        "input": u8_array(image, [1, 8, 8]), "recon": u8_array(recon, [1, 8, 8]),
+        "layers": [trace_layer("encoder.body.0", "encoder", [0.0, 1.5, 0.25, 3.0]),
+                   trace_layer("decoder.body.0", "decoder", [0.5, 0.0, 2.0, 1.0]),
+                   trace_layer("decoder.body.2", "decoder", logits)],
+        "mu": f32_array([0.5, -1.25], [1, 2]), "logvar": f32_array([0.0, -1.5], [1, 2]),
+        "eps": f32_array([0.25, -0.75], [1, 2]), "z": f32_array([0.75, -1.604274868965149], [1, 2]),
+        "loss": {"loss": 24.5 + kl, "recon": 24.5, "kl": kl, "kl_per_dim": f32_array(kl_per_dim, [2]), "beta": 1.0}}}
+
+
 # Whole message bodies: what a client sends or receives, byte for byte.
 MESSAGES = [
     ("request", "hello", {"v": 1, "id": 1, "op": "hello", "args": {"client": "godot", "protocol": 1}}),
@@ -181,6 +214,8 @@ MESSAGES = [
     ("request", "data.get two rows", {"v": 1, "id": 24, "op": "data.get", "args": {"indices": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 0, 5)}}}),
     ("request", "latent.view: dimensions 5 and 7, coloured by z5", {"v": 1, "id": 25, "op": "latent.view", "args": {"projection": "dims", "dims": [5, 7], "color": "z5"}}),
     ("request", "sample at temperature 0.5", {"v": 1, "id": 26, "op": "sample", "args": {"n": 16, "seed": 3, "temperature": 0.5}}),
+    ("request", "trace of data-set row 0 at seed 0", {"v": 1, "id": 40, "op": "trace", "args": {"index": 0, "seed": 0}}),
+    ("reply", "trace reply, digits MLP", trace_reply()),
 ]
 
 # Requests a server MUST answer with exactly one error reply of this code (and keep running).
@@ -206,6 +241,7 @@ BAD_REQUESTS = [
     ("data.get beyond the last row", pack({"v": 1, "id": 27, "op": "data.get", "args": {"indices": {"dtype": "i32", "shape": [1], "data": struct.pack("<i", 999999)}}}).hex(), "invalid_argument", 27),
     ("latent.view with an unknown projection", pack({"v": 1, "id": 28, "op": "latent.view", "args": {"projection": "tsne"}}).hex(), "invalid_argument", 28),
     ("sample at temperature 0", pack({"v": 1, "id": 29, "op": "sample", "args": {"n": 4, "temperature": 0.0}}).hex(), "invalid_argument", 29),
+    ("trace with neither index nor x", pack({"v": 1, "id": 41, "op": "trace", "args": {"seed": 1}}).hex(), "invalid_argument", 41),
     ("labels for a model that is not conditional", pack({"v": 1, "id": 21, "op": "decode", "args": {"z": f32_array([0.0, 0.0], [1, 2]), "labels": {"dtype": "i32", "shape": [1], "data": struct.pack("<i", 0)}}}).hex(), "invalid_argument", 21),
 ]
 

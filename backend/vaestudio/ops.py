@@ -52,6 +52,7 @@ OPS: dict[str, Op] = {
     "encode": Op(ops_inference.encode),
     "sample": Op(ops_inference.sample),
     "data.get": Op(ops_inference.data_get),
+    "trace": Op(ops_inference.trace),
     "latent.view": Op(ops_inference.latent_view),
     # models, data, runs and long tasks
     "model.list": Op(ops_runs.model_list),
@@ -61,6 +62,7 @@ OPS: dict[str, Op] = {
     "run.save": Op(ops_runs.run_save, deferred=True),
     "run.load": Op(ops_runs.run_load, deferred=True),
     "run.export": Op(ops_runs.run_export, deferred=True),
+    "metrics.history": Op(ops_runs.metrics_history, deferred=True),
     "eval": Op(ops_runs.evaluate, deferred=True),
     "cancel": Op(ops_runs.cancel, deferred=True),
 }

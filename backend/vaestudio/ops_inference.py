@@ -1,15 +1,18 @@
-"""Ops that run the live model on request: decode, encode, sample (on the server thread, against
-the newest weights snapshot, so they never wait for a training step)."""
+"""Ops that run the live model on request: decode, encode, sample, trace (on the server thread,
+against the newest weights snapshot, so they never wait for a training step)."""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from vaestudio import op_args
 from vaestudio.errors import ConfigError, TooLarge
 from vaestudio.op_args import MAX_ITEMS
 from vaestudio.projection import LatentView
+from vaestudio.schedules import beta_at
 from vaestudio.session import Session
+from vaestudio.trace import trace as trace_example
 from vaestudio.wire import array, from_array
 
 
@@ -39,6 +42,45 @@ def sample(session: Session, args: dict) -> dict:
     labels = _labels(session, args, n)
     z = session.inference.prior(n, seed, temperature)
     return {"z": array(z, "f32"), **_decoded(session, z, labels)}
+
+
+def trace(session: Session, args: dict) -> dict:
+    """One example (a data-set row `index`, or a row `x` as the model takes it) through the model,
+    layer by layer, at a fixed eps (seed): see vaestudio.trace and protocol/README.md."""
+    op_args.only(args, ("index", "x", "labels", "seed"))
+    trainer = session.trainer
+    dataset = trainer.dataset
+    if ("index" in args) == ("x" in args):
+        raise ConfigError("give exactly one of 'index' (a data-set row, int) or 'x' (f32 array [1, "
+                          f"{dataset.input_dim}], one row as the model takes it)")
+    index = None
+    if "index" in args:
+        index = op_args.integer(args, "index", 0, dataset.n - 1)
+        if index is None:
+            raise ConfigError(f"'index' must be an integer from 0 to {dataset.n - 1}, got None")
+        x = dataset.x[index: index + 1]  # (1, D)
+    else:
+        x = from_array(args["x"], "x", "f32")
+        if x.shape != (1, dataset.input_dim):
+            raise ConfigError(f"'x' must have shape [1, {dataset.input_dim}] (one row of the data set's "
+                              f"{dataset.input_dim} values), got {list(x.shape)}")
+        if not np.isfinite(x).all():
+            raise ConfigError("'x' must hold finite numbers only")
+        x = torch.from_numpy(x.copy())
+    seed = op_args.integer(args, "seed", 0, 2**31 - 1, default=0)
+    labels = _labels(session, args, 1)
+    row_label = None if index is None or dataset.labels is None else int(dataset.labels[index])
+    if trainer.conditional:
+        label = int(labels[0]) if labels is not None else (row_label if row_label is not None else 0)
+    else:
+        label = row_label
+    while True:  # the snapshot the inference model holds, for its run and step
+        snap = trainer.snapshot
+        model = session.inference.model()
+        if trainer.snapshot is snap:
+            break
+    result = trace_example(model, x, label, seed, beta_at(trainer.config, snap.step), dataset.image_shape, snap.step)
+    return {"run": snap.run, "step": snap.step, "model": snap.spec.name, "index": index, "label": label, **result}
 
 
 def latent_view(session: Session, args: dict) -> dict:
