@@ -183,6 +183,21 @@ def trace_reply():
         "loss": {"loss": 24.5 + kl, "recon": 24.5, "kl": kl, "kl_per_dim": f32_array(kl_per_dim, [2]), "beta": 1.0}}}
 
 
+def history_reply():
+    """`metrics.history` of a run of 6 steps in 3 buckets of 2 steps: loss 10, 8, 7, 5, 4, 4 at steps 1-6,
+    test_loss 6.5 at step 4 only (NaN in the buckets without an evaluation)."""
+    nan = float("nan")
+
+    def stats(mean, lo, hi):
+        return {"mean": f32_array(mean, [3]), "min": f32_array(lo, [3]), "max": f32_array(hi, [3])}
+
+    return {"v": 1, "id": 50, "ok": True, "result": {
+        "run": "vae-digits-20261125-120000-ab12", "first_step": 1, "last_step": 6, "bucket": 2,
+        "steps": {"dtype": "i32", "shape": [3], "data": struct.pack("<3i", 2, 4, 6)},
+        "series": {"loss": stats([9.0, 6.0, 4.0], [8.0, 5.0, 4.0], [10.0, 7.0, 4.0]),
+                   "test_loss": stats([nan, 6.5, nan], [nan, 6.5, nan], [nan, 6.5, nan])}}}
+
+
 # Whole message bodies: what a client sends or receives, byte for byte.
 MESSAGES = [
     ("request", "hello", {"v": 1, "id": 1, "op": "hello", "args": {"client": "godot", "protocol": 1}}),
@@ -216,6 +231,8 @@ MESSAGES = [
     ("request", "sample at temperature 0.5", {"v": 1, "id": 26, "op": "sample", "args": {"n": 16, "seed": 3, "temperature": 0.5}}),
     ("request", "trace of data-set row 0 at seed 0", {"v": 1, "id": 40, "op": "trace", "args": {"index": 0, "seed": 0}}),
     ("reply", "trace reply, digits MLP", trace_reply()),
+    ("request", "metrics.history of the live run in at most 3 buckets", {"v": 1, "id": 50, "op": "metrics.history", "args": {"since_step": 0, "max_points": 3}}),
+    ("reply", "metrics.history reply, 3 buckets of loss and test_loss", history_reply()),
 ]
 
 # Requests a server MUST answer with exactly one error reply of this code (and keep running).
@@ -241,6 +258,8 @@ BAD_REQUESTS = [
     ("data.get beyond the last row", pack({"v": 1, "id": 27, "op": "data.get", "args": {"indices": {"dtype": "i32", "shape": [1], "data": struct.pack("<i", 999999)}}}).hex(), "invalid_argument", 27),
     ("latent.view with an unknown projection", pack({"v": 1, "id": 28, "op": "latent.view", "args": {"projection": "tsne"}}).hex(), "invalid_argument", 28),
     ("sample at temperature 0", pack({"v": 1, "id": 29, "op": "sample", "args": {"n": 4, "temperature": 0.0}}).hex(), "invalid_argument", 29),
+    ("metrics.history with max_points beyond 4096", pack({"v": 1, "id": 51, "op": "metrics.history", "args": {"max_points": 5000}}).hex(), "invalid_argument", 51),
+    ("metrics.history of an unknown run", pack({"v": 1, "id": 52, "op": "metrics.history", "args": {"run": "no-such-run"}}).hex(), "invalid_argument", 52),
     ("trace with neither index nor x", pack({"v": 1, "id": 41, "op": "trace", "args": {"seed": 1}}).hex(), "invalid_argument", 41),
     ("labels for a model that is not conditional", pack({"v": 1, "id": 21, "op": "decode", "args": {"z": f32_array([0.0, 0.0], [1, 2]), "labels": {"dtype": "i32", "shape": [1], "data": struct.pack("<i", 0)}}}).hex(), "invalid_argument", 21),
 ]

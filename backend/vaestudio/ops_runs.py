@@ -1,4 +1,5 @@
-"""Ops on models, data and runs: model.list, data.list, run.new/list/save/load/export, eval, cancel.
+"""Ops on models, data and runs: model.list, data.list, run.new/list/save/load/export, eval, cancel,
+metrics.history.
 
 The slow ones (building a data set, saving, exporting, evaluating) run as tasks in their own
 threads (session.tasks), so the server loop keeps answering and the trainer keeps training; a
@@ -7,20 +8,23 @@ failure leaves the live session exactly as it was.
 
 from __future__ import annotations
 
-from vaestudio import checks, op_args
+from vaestudio import checks, op_args, wire
 from vaestudio.datasets import list_datasets
 from vaestudio.errors import ConfigError
 from vaestudio.export import EXPORT_ITEMS
+from vaestudio.history import MetricsHistory
 from vaestudio.loading import load_trainer, new_trainer
 from vaestudio.models import ModelSpec, list_models
 from vaestudio.models.spec import DATA_FIELDS, field_names
 from vaestudio.session import Session
-from vaestudio.tasks import DEFAULT_TIME_LIMIT_S
+from vaestudio.tasks import DEFAULT_TIME_LIMIT_S, Deadline
 from vaestudio.train_config import TrainConfig
 from vaestudio.trainer import Reply
 
 MAX_IW_SAMPLES = 5000
 MAX_TIME_LIMIT_S = 3600.0
+MAX_HISTORY_POINTS = 4096
+DEFAULT_HISTORY_POINTS = 1000
 
 
 def model_list(session: Session, args: dict) -> dict:
@@ -107,3 +111,35 @@ def cancel(session: Session, args: dict, reply: Reply) -> None:
         raise ConfigError("'id' is required: the id of the request to cancel")
     peer, _ = reply.key  # cancel only reaches the same client's requests
     reply({"cancelled": session.tasks.cancel((peer, target))})
+
+
+def metrics_history(session: Session, args: dict, reply: Reply) -> None:
+    """A run's metrics from its first step, in equal step-width buckets (protocol/README.md §5).
+    The live run answers from memory; another run from its metrics.jsonl, parsed once. The
+    reductions run in a task thread, so the loop keeps serving while they take their few ms."""
+    op_args.only(args, ("run", "since_step", "max_points"))
+    live = session.trainer
+    run = live.run if args.get("run") is None else args["run"]
+    if not isinstance(run, str):
+        raise ConfigError("'run' must be a run name from run.list (omit it for the live run)")
+    since_step = op_args.integer(args, "since_step", 0, 2**63 - 1, default=0)
+    max_points = op_args.integer(args, "max_points", 1, MAX_HISTORY_POINTS, default=DEFAULT_HISTORY_POINTS)
+    history = live.history if run == live.run else None  # taken now: a reset after this does not change it
+    if history is None:
+        session.store.folder(run)  # raises RunError for bad or unknown names, naming the run
+
+    def work(_: Deadline) -> dict:
+        found = history if history is not None else session.store.read_history(run)
+        return history_result(run, found, since_step, max_points)
+
+    session.tasks.start(reply, work, "metrics.history")
+
+
+def history_result(run: str, history: MetricsHistory, since_step: int, max_points: int) -> dict:
+    """The `metrics.history` result map: numpy buckets as wire arrays (steps i32, series f32)."""
+    b = history.bucket(since_step, max_points)
+    return {
+        "run": run, "first_step": b.first_step, "last_step": b.last_step, "bucket": b.bucket,
+        "steps": wire.array(b.steps, "i32"),
+        "series": {name: {k: wire.array(v, "f32") for k, v in stats.items()} for name, stats in b.series.items()},
+    }

@@ -25,8 +25,10 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from vaestudio.errors import UserError
+from vaestudio.history import MetricsHistory
 
 CHECKPOINT_FORMAT = "vaestudio-checkpoint-1"
+HISTORY_CACHE_RUNS = 4  # saved runs whose parsed history is kept (1 000 000 steps: ~50 MB each)
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -77,6 +79,8 @@ def environment(device: str, seed: int) -> dict:
 class RunStore:
     def __init__(self, root: Path):
         self.root = Path(root)
+        # run -> ((mtime_ns, size) of its metrics.jsonl, its history): a saved run is parsed once
+        self._histories: dict[str, tuple[tuple[int, int], MetricsHistory]] = {}
 
     def folder(self, run: str, must_exist: bool = True) -> Path:
         """The folder of `run`, refusing names that could leave the runs dir."""
@@ -136,6 +140,24 @@ class RunStore:
         if header.get("format") != CHECKPOINT_FORMAT:
             raise RunError(f"checkpoint of run {run!r} has format {header.get('format')!r}; this version reads {CHECKPOINT_FORMAT}")
         return tensors, json.loads(header["meta"])
+
+    def load_history(self, run: str, up_to_step: int | None = None) -> MetricsHistory:
+        """A new history from the run's metrics.jsonl (steps ≤ up_to_step), for a trainer to extend."""
+        return MetricsHistory.load(self.folder(run) / "metrics.jsonl", up_to_step)
+
+    def read_history(self, run: str) -> MetricsHistory:
+        """The run's whole history, read only: parsed again only when its metrics.jsonl changed."""
+        path = self.folder(run) / "metrics.jsonl"
+        stat = path.stat() if path.is_file() else None
+        key = (stat.st_mtime_ns, stat.st_size) if stat else (0, 0)
+        cached = self._histories.get(run)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        history = MetricsHistory.load(path)
+        if len(self._histories) >= HISTORY_CACHE_RUNS:
+            self._histories.pop(next(iter(self._histories)))
+        self._histories[run] = (key, history)
+        return history
 
     def list(self) -> list[dict]:
         runs = []

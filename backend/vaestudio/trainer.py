@@ -25,6 +25,7 @@ from vaestudio import checkpoint
 from vaestudio.checkpoint import TrainerState
 from vaestudio.datasets import Dataset
 from vaestudio.devices import autocast, resolve_device
+from vaestudio.history import MetricsHistory
 from vaestudio.models import ModelSpec, build_model, fit_spec
 from vaestudio.models.base import kl_standard_normal
 from vaestudio.projection import LatentView, Projector
@@ -220,6 +221,8 @@ class Trainer:
         self._order = state.order.clone()
         self.step, self.epoch, self._cursor = state.step, state.epoch, state.cursor
         self.nan_recoveries = state.nan_recoveries
+        if self.store is not None:  # the steps run before the save, so the history spans the whole run
+            self.history = self.store.load_history(self.run, up_to_step=state.step)
         self._last_good = self._copy_state()
         self._refresh_outputs()
 
@@ -241,6 +244,7 @@ class Trainer:
         self.optimizer = self._make_optimizer()
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.run = run
+        self.history = MetricsHistory()  # this run's metrics by step, read by `metrics.history`
         self.step = 0
         self.epoch = 0
         self._order = self._shuffle()
@@ -396,8 +400,10 @@ class Trainer:
         if grad_norm is not None:
             metrics["grad_norm"] = grad_norm
         self.latest_metrics = metrics
+        record = {k: v for k, v in metrics.items() if k != "run"}
+        self.history.append(record)
         if self._metrics_log is not None:
-            self._metrics_log.write({k: v for k, v in metrics.items() if k != "run"})
+            self._metrics_log.write(record)
         for hook in self.metric_hooks:
             hook(metrics)
 
