@@ -38,3 +38,9 @@ def test_godot_benchmark_prints_client_and_studio_figures():
                  "grid16"):
         assert f"BENCH {name} p50=" in out, out
     assert "points=10000" in out, out
+
+
+def test_trace_benchmark_prints_latency_for_the_mlp_and_the_conv():
+    out = run("bench/bench_trace.py", "--rounds", "5")
+    for words in ("digits MLP", "28x28 conv", "p50", "p99"):
+        assert words in out, out
