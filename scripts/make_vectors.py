@@ -183,6 +183,16 @@ def trace_reply():
         "loss": {"loss": 24.5 + kl, "recon": 24.5, "kl": kl, "kl_per_dim": f32_array(kl_per_dim, [2]), "beta": 1.0}}}
 
 
+def recons_stream():
+    """`recons` of two 8x8 test rows (a "0" and a "1") beside their reconstructions (a little blurred)."""
+    zero = [1 if (r in (1, 6) and 2 <= c <= 5) or (c in (2, 5) and 1 <= r <= 6) else 0 for r in range(8) for c in range(8)]
+    one = [1 if c == 4 and 1 <= r <= 6 else 0 for r in range(8) for c in range(8)]
+    originals = [224 * v for v in zero + one]
+    recons = [200 * v + 16 for v in zero + one]
+    return {"v": 1, "run": "r0001", "step": 300, "indices": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 3, 17)},
+            "originals": u8_array(originals, [2, 8, 8]), "recons": u8_array(recons, [2, 8, 8])}
+
+
 def history_reply():
     """`metrics.history` of a run of 6 steps in 3 buckets of 2 steps: loss 10, 8, 7, 5, 4, 4 at steps 1-6,
     test_loss 6.5 at step 4 only (NaN in the buckets without an evaluation)."""
@@ -226,6 +236,12 @@ MESSAGES = [
     ("stream", "log", {"v": 1, "run": "r0001", "step": 77, "level": "warning", "event": "nan_recovered", "message": "loss was nan at step 77: step skipped, last good weights restored, lr lowered to 0.0005"}),
     ("stream", "latent, two 2-D points (projection dims)", {"v": 1, "run": "r0001", "step": 120, "coords": f32_array([0.0, 1.0, -2.0, 0.25], [2, 2]), "indices": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 4, 7)}, "labels": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 3, 9)}, "axes": ["z0", "z1"], "projection": "dims", "basis": f32_array([1.0, 0.0, 0.0, 1.0], [2, 2]), "center": f32_array([-1.0, 0.625], [2]), "explained": f32_array([0.5, 0.5], [2]), "scale": f32_array([1.25, 0.5], [2]), "kl_per_dim": f32_array([1.5, 0.25], [2]), "color_by": "label"}),
     ("stream", "latent, two 4-D points on 3 principal components, coloured by loss", {"v": 1, "run": "r0002", "step": 9, "coords": f32_array([0.5, -1.0, 0.0, -0.5, 1.0, 0.0], [2, 3]), "indices": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 0, 1)}, "axes": ["PC2", "PC1", "PC3"], "projection": "pca", "basis": f32_array([0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], [3, 4]), "center": f32_array([0.0, 0.0, 0.0, 0.0], [4]), "explained": f32_array([0.5, 0.5, 0.0], [3]), "scale": f32_array([0.75, 0.75, 0.0, 0.0], [4]), "kl_per_dim": f32_array([2.0, 2.0, 0.0, 0.0], [4]), "color_by": "loss", "color": f32_array([20.5, 31.25], [2])}),
+    ("stream", "dims: 4 latent dimensions, 2 active, on 256 rows", {"v": 1, "run": "r0001", "step": 300, "kl_per_dim": f32_array([0.0625, 1.5, 0.0, 2.25], [4]), "kl": 3.8125, "active_units": 2, "rows": 256}),
+    ("stream", "recons: 2 test rows of 8x8 digits and their reconstructions", recons_stream()),
+    ("stream", "layers: a 3-layer MLP", {"v": 1, "run": "r0001", "step": 300, "names": ["encoder.body.0", "to_mu", "decoder.body.0"], "weight_norm": f32_array([8.5, 1.25, 6.0], [3]), "grad_norm": f32_array([0.5, 2.0, 0.25], [3]), "grad_norm_total": 2.0766559657295187}),
+    ("stream", "eval: the test split at step 500", {"v": 1, "run": "r0001", "step": 500, "split": "test", "n": 180, "elbo": -24.5, "recon": 21.25, "kl": 3.25}),
+    ("stream", "log: posterior collapse warning", {"v": 1, "run": "r0001", "step": 900, "level": "warning", "event": "collapse", "message": "Posterior collapse at step 900: no latent dimension is active any more (the encoder's means no longer change with the input, so the decoder ignores z). Try a KL warm-up (kl_warmup linear), free bits (free_bits 0.1 to 0.5) or a lower beta."}),
+    ("request", "config.set: a test-split evaluation every 500 steps", {"v": 1, "id": 27, "op": "config.set", "args": {"eval_every": 500}}),
     ("request", "data.get two rows", {"v": 1, "id": 24, "op": "data.get", "args": {"indices": {"dtype": "i32", "shape": [2], "data": struct.pack("<2i", 0, 5)}}}),
     ("request", "latent.view: dimensions 5 and 7, coloured by z5", {"v": 1, "id": 25, "op": "latent.view", "args": {"projection": "dims", "dims": [5, 7], "color": "z5"}}),
     ("request", "sample at temperature 0.5", {"v": 1, "id": 26, "op": "sample", "args": {"n": 16, "seed": 3, "temperature": 0.5}}),

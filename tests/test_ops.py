@@ -25,7 +25,7 @@ def test_schema_lists_exactly_the_ops_the_server_has():
 def test_hello(client):
     r = client.call("hello", client="pytest", protocol=1)
     assert r["protocol"] == 1 and r["server"] == "vaestudio"
-    assert set(r["ops"]) == set(OPS) and r["streams"] == ["metrics", "latent", "status", "log"]
+    assert set(r["ops"]) == set(OPS) and r["streams"] == ["metrics", "latent", "status", "log", "dims", "recons", "layers", "eval"]
     assert not check_result("hello", r)
 
 

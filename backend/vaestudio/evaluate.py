@@ -22,6 +22,14 @@ from vaestudio.models.base import kl_standard_normal, reparameterize
 ACTIVE_UNIT_THRESHOLD = 0.01
 
 
+def active_units(mu: torch.Tensor) -> int:
+    """Dimensions u with Cov_x(E_q[z_u]) > ACTIVE_UNIT_THRESHOLD over the rows of mu (n, Z)
+    (Burda et al. 2016, sec. 5.2); with one row or none, no dimension varies, so none is active."""
+    if len(mu) < 2:
+        return 0
+    return int((mu.var(dim=0) > ACTIVE_UNIT_THRESHOLD).sum())
+
+
 @torch.no_grad()
 def evaluate(model: BaseVAE, dataset: Dataset, split: str = "test", iw_samples: int = 0,
              batch_size: int = 256, seed: int = 0, max_rows: int | None = None,
@@ -57,15 +65,13 @@ def evaluate(model: BaseVAE, dataset: Dataset, split: str = "test", iw_samples: 
             nll_sum += float(model.importance_nll(x, y, k=iw_samples, generator=gen).sum())
         mus.append(mu)
     n = len(rows)
-    mu_all = torch.cat(mus)  # (n, Z)
-    unit_var = mu_all.var(dim=0) if n > 1 else torch.zeros(model.latent_dim)
     result = {
         "split": split,
         "n": n,
         "elbo": -(recon_sum + kl_sum) / n,
         "recon": recon_sum / n,
         "kl": kl_sum / n,
-        "active_units": int((unit_var > ACTIVE_UNIT_THRESHOLD).sum()),
+        "active_units": active_units(torch.cat(mus)),
         "per_dim_kl": [] if is_vq else [float(v) / n for v in kl_dims],
     }
     if iw_samples and not is_vq:

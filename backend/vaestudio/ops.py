@@ -15,7 +15,7 @@ from vaestudio import PROTOCOL_VERSION, __version__, op_args, ops_inference, ops
 from vaestudio.errors import ConfigError
 from vaestudio.session import Session
 
-STREAMS = ("metrics", "latent", "status", "log")
+STREAMS = ("metrics", "latent", "status", "log", "dims", "recons", "layers", "eval")
 
 
 @dataclass(frozen=True)

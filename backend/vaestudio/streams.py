@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+import numpy as np
 import zmq
 
 from vaestudio import wire
@@ -18,6 +19,14 @@ METRICS_INTERVAL_S = 0.05  # 20 Hz
 LATENT_PUBLISH_S = 0.1  # at most 10 Hz (the trainer re-encodes a little over 5 Hz: LATENT_REFRESH_S)
 LATENT_REPEAT_S = 1.0  # a late subscriber gets the latent map within a second even when paused
 STATUS_INTERVAL_S = 1.0
+# The dashboard's snapshots (trainer.latest_<topic>): sent when new, at most this often, and
+# repeated while nothing changes (paused) so a late subscriber sees them; None: never repeated.
+SNAPSHOTS = {  # topic: (min interval s, repeat s)
+    "dims": (0.1, 1.0),
+    "recons": (0.1, 1.0),
+    "layers": (0.5, None),  # the trainer takes them at most once a second
+    "eval": (0.0, None),  # one per evaluation
+}
 
 
 class StreamPublisher:
@@ -27,6 +36,7 @@ class StreamPublisher:
         self._last_sent: dict[str, float] = {}
         self._last_metrics_step: tuple | None = None
         self._last_latent: object = None
+        self._last_snapshot: dict[str, object] = {}  # topic -> the record last sent
 
     def publish(self, topic: str, run: str, step: int, fields: dict) -> None:
         body = wire.pack(wire.stream_message(run, step, fields))
@@ -56,6 +66,14 @@ class StreamPublisher:
         ):
             self._last_latent = lat
             self.publish("latent", lat["run"], lat["step"], latent_fields(lat))
+        for topic, (interval, repeat) in SNAPSHOTS.items():
+            record = getattr(trainer, f"latest_{topic}")
+            if record is None:
+                continue
+            new = record is not self._last_snapshot.get(topic)
+            if (new and self._due(topic, interval)) or (repeat is not None and self._due(topic, repeat)):
+                self._last_snapshot[topic] = record
+                self.publish(topic, record["run"], record["step"], snapshot_fields(record))
         if force_status or self._due("status", STATUS_INTERVAL_S):
             self.publish_status()
         return METRICS_INTERVAL_S / 2
@@ -80,3 +98,13 @@ def latent_fields(lat: dict) -> dict:
     if "color" in lat:
         fields["color"] = wire.array(lat["color"], "f32")
     return fields
+
+
+WIRE_DTYPES = {np.dtype(np.float32): "f32", np.dtype(np.int32): "i32", np.dtype(np.uint8): "u8"}
+
+
+def snapshot_fields(record: dict) -> dict:
+    """A trainer snapshot (dims, recons, layers, eval) -> its stream fields (protocol/README.md §6):
+    numpy arrays become wire arrays of their own dtype, everything else goes as it is."""
+    return {k: wire.array(v, WIRE_DTYPES[v.dtype]) if isinstance(v, np.ndarray) else v
+            for k, v in record.items() if k not in ("run", "step")}

@@ -26,7 +26,7 @@ CHOICES = {
 }
 # What `config.set` may change while training runs (the rest needs a new run).
 LIVE_KEYS = ("lr", "beta", "batch_size", "free_bits", "grad_clip", "kl_warmup", "warmup_steps",
-             "schedule", "schedule_steps", "step_every", "step_gamma")
+             "schedule", "schedule_steps", "step_every", "step_gamma", "eval_every")
 
 
 @dataclass
@@ -50,6 +50,7 @@ class TrainConfig:
     amp: bool = True  # bf16 autocast on GPU devices
     latent_points: int = 10_000  # rows the `latent` stream carries at most
     checkpoint_every: int = 0  # steps between automatic checkpoints (0: only on save)
+    eval_every: int = 0  # steps between test-split evaluations (`eval` stream, test_* metrics; 0: off)
 
     def validate(self) -> None:
         """Raise ConfigError naming the first value that is not accepted."""
@@ -70,6 +71,7 @@ class TrainConfig:
         checks.boolean("amp", self.amp)
         checks.integer("latent_points", self.latent_points, 1, 10_000)
         checks.integer("checkpoint_every", self.checkpoint_every, 0, 10**9)
+        checks.integer("eval_every", self.eval_every, 0, 10**9)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -21,10 +21,11 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from vaestudio import checkpoint
+from vaestudio import checkpoint, insights
 from vaestudio.checkpoint import TrainerState
 from vaestudio.datasets import Dataset
 from vaestudio.devices import autocast, resolve_device
+from vaestudio.evaluate import evaluate
 from vaestudio.history import MetricsHistory
 from vaestudio.models import ModelSpec, build_model, fit_spec
 from vaestudio.models.base import kl_standard_normal
@@ -32,12 +33,16 @@ from vaestudio.projection import LatentView, Projector
 from vaestudio.runs import MetricsLog, RunStore, environment
 from vaestudio.schedules import beta_at, lr_at
 from vaestudio.train_config import TrainConfig
+from vaestudio.watch import Observation, Watch
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_INTERVAL_S = 0.1  # weights snapshot for inference (a copy costs ~0.1 ms)
 LATENT_REFRESH_S = 0.18  # re-encode the latent subset: > 5 Hz; one encode of 1797 digits is ~2 ms
 LAST_GOOD_INTERVAL_S = 1.0  # weights + optimizer copy to restore after a NaN (~1 ms)
+INSIGHTS_REFRESH_S = 0.5  # `dims` + `recons`: one no-grad encode of 256 + 16 rows (< 1 ms on digits)
+LAYERS_INTERVAL_S = 1.0  # `layers` norms (and the watch they feed), taken on the next step's backward
+EVAL_MAX_ROWS = 2000  # test rows of an `eval_every` evaluation
 # How a request that waits on the trainer (or on any slow work) gets its answer: called once, from
 # whichever thread finished it, with the result map or the Exception that stopped it.
 Reply = Callable[[Any], None]
@@ -101,6 +106,16 @@ class Trainer:
         self.nan_recoveries = 0
         self._metrics_log: MetricsLog | None = None
         self.metric_hooks: list[Callable[[dict], None]] = []  # e.g. TensorBoard; called on this thread
+        # The dashboard's snapshots, each {"run", "step", ...insights' fields} replaced whole:
+        self.latest_dims: dict | None = None  # KL per dimension of a fixed training batch
+        self.latest_recons: dict | None = None  # fixed test rows and their reconstructions
+        self.latest_layers: dict | None = None  # weight and gradient norms per layer
+        self.latest_eval: dict | None = None  # the last eval_every test-split evaluation
+        self.insights_on = True  # False skips dims, recons, layers and the watch (benchmarks compare)
+        self._layers_due = False  # take the layer norms on the next step, right after backward
+        # Reconstructions show the same test rows for every run on this data set (train rows if none).
+        pool = dataset.test_idx if len(dataset.test_idx) else dataset.train_idx
+        self.recon_indices = insights.fixed_rows(pool, insights.RECON_ROWS, seed=0)
 
         n_latent = min(dataset.n, config.latent_points)
         rng = np.random.default_rng(12345)
@@ -253,6 +268,10 @@ class Trainer:
         self._rate_samples = 0  # samples in the window after its first entry
         self._last_good = self._copy_state()
         self._projector = Projector()  # new weights: a new latent space, its own PCA basis
+        self.dims_indices = insights.fixed_rows(self.dataset.train_idx, insights.DIMS_ROWS, seed)
+        self._param_layers = insights.parameter_layers(self.model)
+        self._watch = Watch()
+        self.latest_layers = self.latest_eval = None
         if self.store is not None:
             if record:
                 self.store.create(run, self.record(), environment(str(self.device), seed))
@@ -285,7 +304,7 @@ class Trainer:
         return self.x[rows], y  # (B, D), (B,) or None
 
     def _run(self) -> None:
-        last_refresh = last_latent = last_good = time.perf_counter()
+        last_refresh = last_latent = last_good = last_insights = last_layers = time.perf_counter()
         while True:
             with self._lock:
                 while not (self._stop or self._training or self._pending_steps or self._pending_reset
@@ -323,6 +342,8 @@ class Trainer:
             if not should_step:
                 continue
             before = self.step
+            if pending is not None and pending.remaining == 1 and self.insights_on:
+                self._layers_due = True  # the last step of a train.step: its layers are the ones shown
             try:
                 self._train_step(cfg)
             except Exception as exc:  # a bug must not kill the thread silently: report, pause
@@ -343,10 +364,14 @@ class Trainer:
             if finished_steps or now - last_refresh >= SNAPSHOT_INTERVAL_S:
                 latent = finished_steps or now - last_latent >= LATENT_REFRESH_S
                 good = finished_steps or now - last_good >= LAST_GOOD_INTERVAL_S
-                self._refresh_outputs(latent=latent, last_good=good)
+                views = finished_steps or now - last_insights >= INSIGHTS_REFRESH_S
+                self._refresh_outputs(latent=latent, last_good=good, views=views)
                 last_refresh = now
                 last_latent = now if latent else last_latent
                 last_good = now if good else last_good
+                last_insights = now if views else last_insights
+                if self.insights_on and now - last_layers >= LAYERS_INTERVAL_S:
+                    self._layers_due, last_layers = True, now
             if self.step > before and cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0 and self.store:
                 self.save()
             if finished_steps:
@@ -373,6 +398,7 @@ class Trainer:
             return
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        layer_grads = insights.grad_norms(self._param_layers) if self._layers_due else None  # before clipping
         grad_norm = None
         if cfg.grad_clip > 0:
             grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip))
@@ -399,6 +425,8 @@ class Trainer:
         }
         if grad_norm is not None:
             metrics["grad_norm"] = grad_norm
+        if cfg.eval_every and self.step % cfg.eval_every == 0:
+            metrics.update(self._evaluate_test())
         self.latest_metrics = metrics
         record = {k: v for k, v in metrics.items() if k != "run"}
         self.history.append(record)
@@ -406,6 +434,33 @@ class Trainer:
             self._metrics_log.write(record)
         for hook in self.metric_hooks:
             hook(metrics)
+        if layer_grads is not None:
+            self._layers_due = False
+            self._take_layers(layer_grads, metrics, cfg)
+
+    def _evaluate_test(self) -> dict:
+        """The test split's ELBO at the current weights (its first EVAL_MAX_ROWS rows, the same
+        noise every time): kept for the `eval` stream, returned as the step's test_* metrics."""
+        if len(self.dataset.test_idx) == 0:
+            return {}
+        result = evaluate(self.model, self.dataset, "test", max_rows=EVAL_MAX_ROWS, seed=0)
+        self.latest_eval = {"run": self.run, "step": self.step, **{k: result[k] for k in ("split", "n", "elbo", "recon", "kl")}}
+        return {"test_loss": -result["elbo"], "test_recon": result["recon"], "test_kl": result["kl"]}
+
+    def _take_layers(self, grads: torch.Tensor, metrics: dict, cfg: TrainConfig) -> None:
+        """The `layers` snapshot (grads of this step before clipping, weights after it) and the
+        watch it feeds, which may post `log` warnings."""
+        layers = insights.layer_norms(self._param_layers, grads)
+        self.latest_layers = {"run": self.run, "step": self.step, **layers}
+        dims = self.latest_dims
+        seen = Observation(
+            step=self.step, objective=metrics["recon"] + metrics["kl"], grad_norm_total=layers["grad_norm_total"],
+            active_units=dims["active_units"] if dims is not None and dims["run"] == self.run else None,
+            warmup_steps=cfg.warmup_steps if cfg.kl_warmup != "none" else 0,
+        )
+        for event, message in self._watch.observe(seen):
+            log.warning(message)
+            self.emit("log", level="warning", event=event, message=message)
 
     def _recover_from_nan(self, bad_loss: float) -> None:
         """Skip the step, restore the last good weights and optimizer state, halve lr, tell everyone."""
@@ -426,14 +481,16 @@ class Trainer:
         return model_state, copy.deepcopy(self.optimizer.state_dict())
 
     @torch.no_grad()
-    def _refresh_outputs(self, latent: bool = True, last_good: bool = True) -> None:
-        """Publish a weights snapshot and (when asked) the latent means of the fixed subset and a
-        last-good copy for NaN recovery."""
+    def _refresh_outputs(self, latent: bool = True, last_good: bool = True, views: bool = True) -> None:
+        """Publish a weights snapshot and (when asked) the latent means of the fixed subset, the
+        `dims` and `recons` snapshots and a last-good copy for NaN recovery."""
         if last_good and all(torch.isfinite(p).all() for p in self.model.parameters()):
             self._last_good = self._copy_state()
         state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
         version = self.snapshot.version + 1 if self.snapshot else 1
         self.snapshot = Snapshot(version, self.run, self.step, copy.deepcopy(self.spec), state)
+        if views and self.insights_on:
+            self._refresh_views()
         if not latent:
             return
         self.model.eval()
@@ -459,3 +516,15 @@ class Trainer:
         elif view.color.startswith("z"):
             latent["color"] = mu[:, int(view.color[1:])].float().cpu().numpy()
         self.latest_latent = latent
+
+    def _refresh_views(self) -> None:
+        """The `dims` snapshot of the run's fixed training batch and the `recons` of the fixed test rows."""
+        stamp = {"run": self.run, "step": self.step}
+        self.latest_dims = {**stamp, **insights.dims(self.model, *self._rows(self.dims_indices))}
+        found = insights.recons(self.model, *self._rows(self.recon_indices), self.dataset.image_shape)
+        self.latest_recons = {**stamp, "indices": self.recon_indices.numpy().astype(np.int32), **found}
+
+    def _rows(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Data-set rows (n,) -> x (n, D) on the device, and their labels for conditional models."""
+        rows = indices.to(self.device)
+        return self.x[rows], self.labels[rows] if self.labels is not None and self.conditional else None
