@@ -28,7 +28,9 @@ func test_the_shader_texture_holds_each_class_and_unlabelled_last() -> void:
 	for label: int in [0, 9, 10, 37, 500]:
 		var want: Color = StudioPalette.label_color(label)
 		var got: Color = image.get_pixel(label, 0)
-		var off: float = maxf(absf(got.r - want.r), maxf(absf(got.g - want.g), absf(got.b - want.b)))
+		var off: float = maxf(
+			absf(got.r - want.r), maxf(absf(got.g - want.g), absf(got.b - want.b))
+		)
 		check(off <= 1.0 / 255.0, "texel %d: %s, want %s (8-bit)" % [label, got, want])
 	var last: Color = image.get_pixel(StudioPalette.PALETTE_SIZE - 1, 0)
 	check(last.is_equal_approx(StudioPalette.UNLABELLED), "the last texel is unlabelled")
