@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from support.schema import check_result
 from vaestudio.client import RemoteError, from_wire, to_wire
 from vaestudio.datasets import load_dataset
 from vaestudio.models import MODELS, ModelSpec, build_model
@@ -167,6 +168,7 @@ def test_vector_data_sends_values():
 # ----- through the server -----------------------------------------------------------------------------
 def trace_call(c, **args) -> dict:
     r = c.call("trace", **args)
+    assert not check_result("trace", r)
     assert_reparameterisation_holds(r)
     return r
 
