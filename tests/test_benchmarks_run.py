@@ -44,3 +44,9 @@ def test_trace_benchmark_prints_latency_for_the_mlp_and_the_conv():
     out = run("bench/bench_trace.py", "--rounds", "5")
     for words in ("digits MLP", "28x28 conv", "p50", "p99"):
         assert words in out, out
+
+
+def test_insights_benchmark_prints_the_snapshots_share_of_training_time():
+    out = run("bench/bench_insights.py", "--seconds", "0.2", "--rounds", "1", "--rows", "300")
+    for words in ("digits MLP", "784-400-20 MLP", "ratio on/off", "% of training time"):
+        assert words in out, out
