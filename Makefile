@@ -15,6 +15,7 @@ bench: venv
 	.venv/bin/python bench/bench_latent.py
 	.venv/bin/python bench/bench_insights.py
 	.venv/bin/python bench/bench_trace.py
+	.venv/bin/python bench/bench_history.py
 	.venv/bin/python bench/bench_godot.py
 
 bench-models: venv

@@ -46,6 +46,13 @@ def test_trace_benchmark_prints_latency_for_the_mlp_and_the_conv():
         assert words in out, out
 
 
+def test_history_benchmark_prints_bucket_and_round_trip_figures():
+    out = run("bench/bench_history.py", "--steps", "5000", "--rounds", "2")
+    for words in ("bucket(0, 1000): p50", "bucket(0, 4096): p50", "op round trip through a server, max_points 4096",
+                  "load metrics.jsonl"):
+        assert words in out, out
+
+
 def test_insights_benchmark_prints_the_snapshots_share_of_training_time():
     out = run("bench/bench_insights.py", "--seconds", "0.2", "--rounds", "1", "--rows", "300")
     for words in ("digits MLP", "784-400-20 MLP", "ratio on/off", "% of training time"):

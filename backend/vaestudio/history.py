@@ -128,13 +128,15 @@ class MetricsHistory:
             return Buckets(first, last, 1, np.zeros(0, np.int64),
                            {name: {"mean": empty, "min": empty, "max": empty} for name in columns})
         width = -(-(last - since_step) // max_points)  # ceil: at most max_points buckets
+        count = -(-(last - since_step) // width)
         lo = int(np.searchsorted(steps, since_step, side="right"))  # first row after since_step
-        ids = (steps[lo:] - since_step - 1) // width  # (r,) bucket of each row, ascending
-        starts = np.flatnonzero(np.diff(ids)) + 1
-        starts = np.concatenate(([0], starts))  # (m,) first row of each non-empty bucket
-        sizes = np.diff(np.append(starts, len(ids)))  # (m,) rows per bucket
+        # steps are ascending, so each bucket's rows are one run: find its end by binary search
+        ends = np.searchsorted(steps, since_step + width * np.arange(1, count + 1), side="right")  # (count,)
+        begins = np.concatenate(([lo], ends[:-1]))
+        full = ends > begins
+        starts, sizes = begins[full] - lo, (ends - begins)[full]  # (m,) first row (from lo), rows
         series = {name: _reduce(column[lo:n], starts, sizes) for name, column in columns.items()}
-        return Buckets(first, last, int(width), steps[lo:][starts + sizes - 1].copy(), series)
+        return Buckets(first, last, int(width), steps[ends[full] - 1].copy(), series)
 
     # ----- a run's file ----------------------------------------------------------------------------
     @classmethod
