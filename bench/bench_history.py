@@ -101,7 +101,7 @@ def main() -> None:
         figures = percentiles(lambda m=m: wire.pack(history_result("r", history, 0, m)), options.rounds)
         print(f"(c) bucket + msgpack reply ({size / 1024:.0f} KiB), max_points {m}: {figures}")
     for m, figures in zip((1000, 4096), round_trips(history, (1000, 4096), options.rounds)):
-        print(f"(c) op round trip through a server, max_points {m}: {figures} (CPU: this client's)")
+        print(f"(c) op round trip through a server, max_points {m}: {figures} (CPU: client and server, one process)")
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "metrics.jsonl"

@@ -144,9 +144,10 @@ def test_load_reads_a_resumed_runs_file_as_the_run_went(tmp_path):
     assert MetricsHistory.load(tmp_path / "metrics.jsonl", up_to_step=5).steps().tolist() == [1, 2, 3, 4, 5]
     assert len(MetricsHistory.load(tmp_path / "missing.jsonl")) == 0
     clean = tmp_path / "clean.jsonl"  # strictly increasing: the columnar fast path
-    clean.write_text("\n".join(json.dumps({"step": s, "kl": 1.0, **({"tc": 2.0} if s > 2 else {})}) for s in range(1, 5)))
+    clean.write_text("\n".join(json.dumps({"step": s, "kl": 1.0, "beta": 1.0, **({"tc": 2.0} if s > 2 else {})})
+                               for s in range(1, 5)))
     fast = MetricsHistory.load(clean)
-    assert fast.names == ["kl", "tc"] and np.isnan(fast.column("tc")[:2]).all() and len(fast) == 4
+    assert fast.names == ["kl", "beta", "tc"] and np.isnan(fast.column("tc")[:2]).all() and len(fast) == 4
 
 
 def test_a_resumed_trainer_continues_its_history_from_the_checkpoint(tmp_path):
@@ -206,6 +207,7 @@ def test_history_survives_save_and_load_and_reads_other_runs(client):
     from_disk = history(client, run=first, max_points=40)
     assert from_disk["run"] == first and (from_disk["first_step"], from_disk["last_step"]) == (1, 120)
     assert from_disk["steps"] == live["steps"] and from_disk["series"] == live["series"]
+    assert list(from_disk["series"]) == list(live["series"])  # the same order: loss first, as the records
     client.call("train.step", n=5)
     assert (history(client)["first_step"], history(client)["last_step"]) == (1, 5)
     assert client.call("run.load", run=first, timeout=60)["step"] == 120

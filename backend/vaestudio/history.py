@@ -164,15 +164,21 @@ class MetricsHistory:
         built = {}
         for name in names:
             values = [r.get(name) for r in records]
-            if not all(v is None or is_number(v) for v in values):
+            if not is_number(next(v for v in values if v is not None)):
+                continue  # e.g. a string field
+            try:
+                numbers = np.array(values, dtype=np.float64)  # None -> NaN
+            except (TypeError, ValueError):  # a column that is not numbers throughout
                 continue
             column = np.full(capacity, np.nan, np.float32)
-            column[:n] = np.array(values, dtype=np.float64)  # None -> NaN
+            column[:n] = numbers
             built[name] = column
         first_row = {name: int(np.argmax(~np.isnan(c[:n]))) for name, c in built.items()}
         all_steps = np.zeros(capacity, np.int64)
         all_steps[:n] = steps
-        self._view = (n, all_steps, {name: built[name] for name in sorted(built, key=lambda k: (first_row[k], k))})
+        # the order append would give: by first appearance, then by place in that record
+        order = sorted(built, key=lambda k: (first_row[k], list(records[first_row[k]]).index(k)))
+        self._view = (n, all_steps, {name: built[name] for name in order})
 
 
 def _reduce(column: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> dict[str, np.ndarray]:
@@ -183,25 +189,33 @@ def _reduce(column: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> dict[s
         sums = np.add.reduceat(np.where(missing, 0.0, column), starts, dtype=np.float64)
     else:
         counts, sums = sizes, np.add.reduceat(column, starts, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (sums / counts).astype(np.float32)  # 0/0: NaN for a bucket without values
-        return {"mean": mean, "min": np.fmin.reduceat(column, starts), "max": np.fmax.reduceat(column, starts)}
+    mean = np.divide(sums, counts, out=np.full(len(starts), np.nan), where=counts > 0)  # NaN: no values
+    return {"mean": mean.astype(np.float32), "min": np.fmin.reduceat(column, starts),
+            "max": np.fmax.reduceat(column, starts)}
 
 
 def _read_records(path: Path) -> list[dict]:
     if not path.is_file():
         return []
+    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    try:  # one parse for the whole file is ~3x faster than one per line
+        parsed = json.loads("[" + ",".join(lines) + "]")
+    except json.JSONDecodeError:  # a line cut by a kill, or worse: parse line by line, skip bad ones
+        parsed = [_parse(line) for line in lines]
     records = []
-    for line in path.read_text(errors="replace").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
+    for record in parsed:
         step = _whole(record.get("step")) if isinstance(record, dict) else None
         if step is not None:
             record["step"] = step
             records.append(record)
     return records
+
+
+def _parse(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        return None
 
 
 def _whole(value: Any) -> int | None:
