@@ -194,6 +194,10 @@ def test_the_live_run_is_answered_from_its_first_step(make_server):
         assert np.all(series["loss"]["min"] <= series["loss"]["mean"])
         later = history(client, since_step=r["last_step"], max_points=4096)
         assert later["bucket"] == 1 and np.all(from_wire(later["steps"]) > r["last_step"])
+        reset = client.call("train.reset", seed=1, timeout=30)  # a new run: a new history; the old one on disk
+        assert history(client)["run"] == reset["run"]
+        old = history(client, run=r["run"])
+        assert old["first_step"] == 1 and old["last_step"] >= r["last_step"]
 
 
 def test_history_survives_save_and_load_and_reads_other_runs(client):
