@@ -1,29 +1,29 @@
 class_name LossChart
 extends Control
-## The live loss curve: reconstruction and KL terms against the step, on a log scale, for the
-## last few hundred `metrics` messages (StudioSession keeps the history).
+## The loss curve of the side panel: reconstruction and KL terms against the step, on a log
+## scale, over the whole run (StudioSession's [member StudioSession.metrics_history]; the
+## Dashboard's chart plots every other series).
 
 const PAD_LEFT: float = 44.0
 const PAD_RIGHT: float = 10.0
 const PAD_TOP: float = 26.0
 const PAD_BOTTOM: float = 20.0
 const FONT_SIZE: int = 11
+## TensorBoard's default smoothing weight.
+const SMOOTHING: float = 0.6
 
 
 func _ready() -> void:
-	StudioSession.metrics_received.connect(_on_metrics_received)
+	StudioSession.history_changed.connect(queue_redraw)
 	resized.connect(queue_redraw)
-
-
-func _on_metrics_received(_metrics: Dictionary) -> void:
-	queue_redraw()
 
 
 func _draw() -> void:
 	draw_rect(Rect2(Vector2.ZERO, size), StudioPalette.BACKGROUND)
 	_text(Vector2(10.0, 17.0), "Loss per sample", StudioPalette.TEXT, 13)
 	_draw_key()
-	var steps: PackedFloat32Array = StudioSession.history_step
+	var history: StudioMetrics = StudioSession.metrics_history
+	var steps: PackedFloat64Array = history.steps_of("recon")
 	var plot := Rect2(
 		PAD_LEFT, PAD_TOP, size.x - PAD_LEFT - PAD_RIGHT, size.y - PAD_TOP - PAD_BOTTOM
 	)
@@ -32,8 +32,9 @@ func _draw() -> void:
 			plot.get_center() - Vector2(50.0, 0.0), "waiting for metrics…", StudioPalette.TEXT_DIM
 		)
 		return
-	var recon: PackedFloat32Array = StudioSession.history_recon
-	var kl: PackedFloat32Array = StudioSession.history_kl
+	var recon: PackedFloat32Array = history.values_of("recon")
+	var kl: PackedFloat32Array = history.values_of("kl")
+	var kl_steps: PackedFloat64Array = history.steps_of("kl")
 	var lo: float = INF
 	var hi: float = -INF
 	for series: PackedFloat32Array in [recon, kl]:
@@ -54,11 +55,11 @@ func _draw() -> void:
 	_text(Vector2(plot.position.x, size.y - 5.0), "step %d" % int(x_lo), dim)
 	_text(Vector2(plot.end.x - 120.0, size.y - 5.0), "step %d" % int(x_hi), dim, FONT_SIZE, 120.0)
 	# Each term twice: the raw values faint, an exponential moving average on top.
-	for pair: Array in [[recon, StudioPalette.RECON], [kl, StudioPalette.KL]]:
-		var color: Color = pair[1]
-		var raw: PackedVector2Array = _curve(pair[0], steps, plot, x_lo, x_hi, log_lo, log_hi)
+	for line: Array in [[recon, steps, StudioPalette.RECON], [kl, kl_steps, StudioPalette.KL]]:
+		var color: Color = line[2]
+		var raw: PackedVector2Array = _curve(line[0], line[1], plot, x_lo, x_hi, log_lo, log_hi)
 		var smooth: PackedVector2Array = _curve(
-			_smoothed(pair[0]), steps, plot, x_lo, x_hi, log_lo, log_hi
+			ChartMath.ema(line[0], SMOOTHING), line[1], plot, x_lo, x_hi, log_lo, log_hi
 		)
 		if raw.size() >= 2:
 			draw_polyline(raw, Color(color, 0.3), 1.0, true)
@@ -105,7 +106,7 @@ func _text(
 
 static func _curve(
 	values: PackedFloat32Array,
-	steps: PackedFloat32Array,
+	steps: PackedFloat64Array,
 	plot: Rect2,
 	x_lo: float,
 	x_hi: float,
@@ -122,20 +123,6 @@ static func _curve(
 		var y: float = plot.end.y - (v - log_lo) / (log_hi - log_lo) * plot.size.y
 		points.append(Vector2(x, y))
 	return points
-
-
-## Exponential moving average with a window of about 1/40 of the series.
-static func _smoothed(values: PackedFloat32Array) -> PackedFloat32Array:
-	var out := PackedFloat32Array()
-	out.resize(values.size())
-	if values.is_empty():
-		return out
-	var alpha: float = clampf(40.0 / values.size(), 0.05, 1.0)
-	var average: float = values[0]
-	for i in values.size():
-		average += alpha * (values[i] - average)
-		out[i] = average
-	return out
 
 
 static func _log10(value: float) -> float:

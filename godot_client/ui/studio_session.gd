@@ -31,10 +31,19 @@ signal connection_refused(reason: String)
 signal data_point_received(point: StudioDataPoint)
 ## [member path] changed (a new interpolation path, or none).
 signal path_changed
+## A `dims` message: KL per latent dimension on a fixed batch, and the active units.
+signal dims_received(message: Dictionary)
+## A `recons` message: fixed test rows and their reconstructions.
+signal recons_received(message: Dictionary)
+## A `layers` message: weight and gradient norm per layer.
+signal layers_received(message: Dictionary)
+## An `eval` message: the test split's ELBO at a step (its terms went into the history too).
+signal eval_received(message: Dictionary)
+## [member metrics_history] changed: a history reply was merged, or a live point added.
+signal history_changed
 
-## The loss history spans the whole run in at most this many points: when full, every other
-## point is dropped and from then on only every second message is kept (then every fourth...).
-const HISTORY_LENGTH: int = 600
+## Buckets asked of `metrics.history`: the curve from step 1 in this many points.
+const HISTORY_POINTS: int = 1000
 ## How many `log` events are kept for the Studio's log list.
 const LOG_LENGTH: int = 50
 ## Replies wait this long: `run.new` on a large data set, `run.export` and `eval` with many
@@ -66,9 +75,16 @@ var decode_anchor := PackedFloat32Array()
 ## The `latent.view` in force ({projection, dims, color}), from the status or the last reply.
 var latent_view: Dictionary = {}
 var decode_latency_ms: float = 0.0
-var history_step := PackedFloat32Array()
-var history_recon := PackedFloat32Array()
-var history_kl := PackedFloat32Array()
+## Every metric of the live run from its first step: the `metrics.history` reply, then the live
+## `metrics` and `eval` messages after it.
+var metrics_history := StudioMetrics.new()
+## The newest `dims`, `recons`, `layers` and `eval` messages of the live run ({} before one).
+var dims: Dictionary = {}
+var recons: Dictionary = {}
+var layers: Dictionary = {}
+var last_eval: Dictionary = {}
+## The history request's error ("" when it answered or is on its way).
+var history_error: String = ""
 ## Counts since the live run began, so a component can wait for the new run's own data.
 var run_latent_frames: int = 0
 var run_decoded_images: int = 0
@@ -104,8 +120,6 @@ var batch_label: int:
 	get = _get_batch_label
 
 var _run: String = ""
-var _history_stride: int = 1
-var _history_skipped: int = 0
 var _decode_in_flight: bool = false
 var _decode_next := PackedFloat32Array()
 var _decode_sent_ms: int = 0
@@ -442,6 +456,8 @@ func _on_connection_changed(now_connected: bool) -> void:
 		control_answers = false
 		send("hello", {"client": "vaestudio-godot", "protocol": 1}, _on_hello_reply)
 		send("status", {}, _on_status_reply)
+		if not _run.is_empty():
+			_request_history()
 		_send_next_decode()
 	else:
 		_decode_in_flight = false
@@ -472,7 +488,7 @@ func _on_stream_received(topic: String, message: Dictionary) -> void:
 	if run != _run:
 		var first: bool = _run.is_empty()
 		_run = run
-		_clear_history()
+		_forget_run_streams(run)
 		run_latent_frames = 0
 		run_decoded_images = 0
 		if not first:
@@ -480,11 +496,13 @@ func _on_stream_received(topic: String, message: Dictionary) -> void:
 			latent = null
 			refresh_status()
 		run_changed.emit(run)
+		_request_history()
 	match topic:
 		"metrics":
 			metrics = message
 			metrics_frames += 1
-			_append_history(message)
+			if metrics_history.append_message(message):
+				history_changed.emit()
 			metrics_received.emit(message)
 		"latent":
 			var frame := StudioLatentFrame.from_message(message)
@@ -511,42 +529,66 @@ func _on_stream_received(topic: String, message: Dictionary) -> void:
 			if log_entries.size() > LOG_LENGTH:
 				log_entries.pop_front()
 			log_received.emit(entry)
+		"dims", "recons", "layers", "eval":
+			_on_dashboard_stream(topic, message)
 
 
-func _append_history(message: Dictionary) -> void:
-	var step: Variant = message.get("step")
-	var recon: Variant = message.get("recon")
-	var kl: Variant = message.get("kl")
-	for value: Variant in [step, recon, kl]:
-		if typeof(value) != TYPE_INT and typeof(value) != TYPE_FLOAT:
-			return
-	if not history_step.is_empty() and float(step) <= history_step[-1]:
+## Asks for the live run's whole history; the reply is merged under the live points already in.
+## A backend without the op keeps the live curve (from when the Studio joined).
+func _request_history() -> void:
+	if client == null or not connected:
 		return
-	_history_skipped += 1
-	if _history_skipped < _history_stride:
+	var request: VaeStudioRequest = client.request(
+		"metrics.history", {"max_points": HISTORY_POINTS}
+	)
+	if request.done:
+		_on_history_reply(request)
+	else:
+		request.finished.connect(
+			func(_reply: Dictionary) -> void: _on_history_reply(request), CONNECT_ONE_SHOT
+		)
+
+
+func _on_history_reply(request: VaeStudioRequest) -> void:
+	if not request.is_ok():
+		history_error = "" if request.error_code() == "unknown_op" else describe_error(request)
 		return
-	_history_skipped = 0
-	history_step.append(float(step))
-	history_recon.append(float(recon))
-	history_kl.append(float(kl))
-	if history_step.size() >= HISTORY_LENGTH:
-		history_step = _every_other(history_step)
-		history_recon = _every_other(history_recon)
-		history_kl = _every_other(history_kl)
-		_history_stride *= 2
+	var result: Dictionary = request.result()
+	# A reply for a run that is no longer live: the run change asked again.
+	if str(result.get("run", "")) != _run:
+		return
+	history_error = metrics_history.merge_history(result)
+	if history_error.is_empty():
+		history_changed.emit()
+	else:
+		push_warning("Ignored a metrics.history reply: %s" % history_error)
 
 
-static func _every_other(values: PackedFloat32Array) -> PackedFloat32Array:
-	var kept := PackedFloat32Array()
-	kept.resize(ceili(values.size() / 2.0))
-	for i in kept.size():
-		kept[i] = values[2 * i]
-	return kept
+## A new run: the old run's series and dashboard streams no longer apply.
+func _forget_run_streams(run: String) -> void:
+	metrics_history.clear(run)
+	dims = {}
+	recons = {}
+	layers = {}
+	last_eval = {}
+	history_error = ""
+	history_changed.emit()
 
 
-func _clear_history() -> void:
-	history_step = PackedFloat32Array()
-	history_recon = PackedFloat32Array()
-	history_kl = PackedFloat32Array()
-	_history_stride = 1
-	_history_skipped = 0
+## The dashboard's streams: each kept as the newest of its topic and signalled.
+func _on_dashboard_stream(topic: String, message: Dictionary) -> void:
+	match topic:
+		"dims":
+			dims = message
+			dims_received.emit(message)
+		"recons":
+			recons = message
+			recons_received.emit(message)
+		"layers":
+			layers = message
+			layers_received.emit(message)
+		"eval":
+			last_eval = message
+			if metrics_history.append_eval(message):
+				history_changed.emit()
+			eval_received.emit(message)

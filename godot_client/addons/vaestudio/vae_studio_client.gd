@@ -54,7 +54,9 @@ class _Link:
 @export var control_endpoint: String = "tcp://127.0.0.1:5555"
 ## Leave empty to run without streams (requests only).
 @export var stream_endpoint: String = "tcp://127.0.0.1:5556"
-@export var topics: PackedStringArray = ["metrics", "latent", "status", "log"]
+@export var topics: PackedStringArray = [
+	"metrics", "latent", "status", "log", "dims", "recons", "layers", "eval"
+]
 @export var request_timeout_s: float = 5.0
 @export var autoconnect: bool = true
 
