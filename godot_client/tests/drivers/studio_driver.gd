@@ -20,6 +20,9 @@ extends Node
 ##   --connect-to=CONTROL,STREAM[,TOKEN]   half a second in, connects there through the dialog
 ##   --bench [--bench-frames=N] [--bench-rounds=R]   prints frame and decode timings, then quits
 ##                              (bench_driver.gd)
+##   --view=dashboard [--dash-series=NAME] [--dash-smoothing=W] [--dash-zoom=N]
+##     [--dash-hover=FX] [--dash-resume] [--dash-banner] [--dash-large-recons]
+##                              operates the Dashboard (dashboard_driver.gd)
 
 const MAIN_SCENE: PackedScene = preload("res://main.tscn")
 const RunsDriver := preload("res://tests/drivers/runs_driver.gd")
@@ -29,6 +32,7 @@ const DataSpaceDriver := preload("res://tests/drivers/data_space_driver.gd")
 const ExplorePanelsDriver := preload("res://tests/drivers/explore_panels_driver.gd")
 const ScreenshotCapture := preload("res://tests/drivers/screenshot_capture.gd")
 const BenchDriver := preload("res://tests/drivers/bench_driver.gd")
+const DashboardDriver := preload("res://tests/drivers/dashboard_driver.gd")
 
 var _main: Control
 var _inspector: InspectorPanel
@@ -94,6 +98,21 @@ func _ready() -> void:
 		get_tree().create_timer(0.5).timeout.connect(_connect_through_dialog.bind(to))
 	if options.has("bench"):
 		_add_bench_driver(options)
+	if str(options.get("view", "")).to_lower() == "dashboard":
+		_add_dashboard_driver(options)
+
+
+func _add_dashboard_driver(options: Dictionary) -> void:
+	var driver := DashboardDriver.new()
+	driver.name = "DashboardDriver"
+	driver.view = _main.get_node("%DashboardView")
+	var controls: Node = _main.get_node("Layout/Body/Side/Tabs/Training/TrainingControls")
+	driver.run_button = controls.get_node("Rows/Buttons/RunButton")
+	driver.configure(options)
+	add_child(driver)
+	if _capture != null:
+		_capture.report_parts["dashboard"] = driver.report
+	_wait_for(func() -> bool: return driver.finished)
 
 
 func _add_bench_driver(options: Dictionary) -> void:
