@@ -32,7 +32,7 @@ var columns_drawn: Array[Dictionary] = []
 var latent_drawn: Dictionary = {}
 var chips_drawn: Array[Dictionary] = []
 var graph_rect := Rect2()
-## Hashes of the images drawn (input, recon and each layer's texture), in column order.
+## Hashes of the images on show (input, each layer's texture, recon), in column order.
 var image_hashes: Array[int] = []
 
 var _columns: Array[Dictionary] = []
@@ -68,6 +68,7 @@ func _rebuild() -> void:
 	_columns.clear()
 	_textures.clear()
 	_pseudo.clear()
+	image_hashes.clear()
 	if trace == null or not trace.error.is_empty():
 		queue_redraw()
 		return
@@ -119,7 +120,7 @@ func _make_texture(column: Dictionary) -> void:
 			else:
 				image = DataFlowMaps.bars_image(layer.activation, int(pic.size.y))
 	if image != null and not image.is_empty():
-		column["image_hash"] = hash(image.get_data())
+		image_hashes.append(hash(image.get_data()))
 		_textures[_columns.size()] = ImageTexture.create_from_image(image)
 
 
@@ -137,7 +138,6 @@ static func fit_rect(tex_size: Vector2, pic: Rect2, keep_aspect: bool) -> Rect2:
 func _draw() -> void:
 	columns_drawn.clear()
 	chips_drawn.clear()
-	image_hashes.clear()
 	latent_drawn = {}
 	if trace == null or not trace.error.is_empty() or _columns.is_empty():
 		return
@@ -191,13 +191,7 @@ func _draw_column(i: int, column: Dictionary, font: Font) -> void:
 			title = layer.short_name()
 			detail = layer.shape_text()
 			keep_aspect = layer.is_map()
-			stats = PackedStringArray(
-				[
-					"mean %.2f" % layer.mean,
-					"std %.2f" % layer.std,
-					"zero %d %%" % roundi(100.0 * layer.frac_zero)
-				]
-			)
+			stats = layer_stats(layer, rect.size.x >= 64.0)
 			entry.merge(
 				{
 					"name": layer.name,
@@ -228,7 +222,6 @@ func _draw_column(i: int, column: Dictionary, font: Font) -> void:
 		draw_rect(at.grow(1.0), StudioPalette.GRID_AXIS, false, 1.0)
 		draw_texture_rect(texture, at, false)
 		entry["texture_rect"] = _ints(at)
-		image_hashes.append(int(column.get("image_hash", 0)))
 	for k in stats.size():
 		var y: float = pic.end.y + 12.0 + 12.0 * k
 		_fit_text(
@@ -352,6 +345,22 @@ func _fit_text(
 		color,
 		TextServer.JUSTIFICATION_NONE
 	)
+
+
+## The three statistics lines under a layer: "mean 0.12", "std 0.40", "zero 61 %", or shorter
+## ("m 0.12", "s 0.4", "0: 61%") for a narrow column.
+static func layer_stats(layer: DataFlowLayer, wide: bool) -> PackedStringArray:
+	var zeros: int = roundi(100.0 * layer.frac_zero)
+	if wide:
+		return ["mean %.2f" % layer.mean, "std %.2f" % layer.std, "zero %d %%" % zeros]
+	return ["m %s" % _short(layer.mean), "s %s" % _short(layer.std), "0: %d%%" % zeros]
+
+
+## A number in at most about five characters: 0.12, -3.7, 12k.
+static func _short(value: float) -> String:
+	if absf(value) >= 1000.0:
+		return "%dk" % roundi(value / 1000.0)
+	return String.num(value, 2 if absf(value) < 10.0 else 1 if absf(value) < 100.0 else 0)
 
 
 ## A rectangle as [x, y, width, height] in whole pixels, for what-was-drawn fields.

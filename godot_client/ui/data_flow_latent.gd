@@ -69,7 +69,7 @@ static func draw(
 		_draw_row(canvas, font, row, spec, scale)
 		y += row_h + ROW_GAP
 	var kl_row := Rect2(rect.position.x, y, rect.size.x, row_h)
-	_draw_kl_row(canvas, font, kl_row, rows["kl"])
+	_draw_kl_row(canvas, font, kl_row, rows["kl"], dims if extra_h == 0.0 else PackedInt32Array())
 	y += row_h + ROW_GAP
 	var drawn: Dictionary = {"dims": Array(dims), "rows": rows, "scale": scale}
 	drawn.merge(
@@ -130,7 +130,11 @@ static func _draw_row(canvas: Control, font: Font, row: Rect2, spec: Array, scal
 			canvas.draw_line(Vector2(slot.x - 1.0, at), Vector2(slot.x + slot.y + 1.0, at), MU, 2.0)
 
 
-static func _draw_kl_row(canvas: Control, font: Font, row: Rect2, values: Array[float]) -> void:
+## KL of each dimension as bars up from the row's floor; `dims` (the dimensions shown) name them
+## underneath when there is room below (no variant part).
+static func _draw_kl_row(
+	canvas: Control, font: Font, row: Rect2, values: Array[float], dims: PackedInt32Array
+) -> void:
 	var top: float = 1e-6
 	for v in values:
 		top = maxf(top, v)
@@ -144,7 +148,22 @@ static func _draw_kl_row(canvas: Control, font: Font, row: Rect2, values: Array[
 		var slot: Vector2 = _slot(row, i, values.size())
 		var h: float = maxf(values[i], 0.0) / top * (row.size.y - 2.0)
 		canvas.draw_rect(Rect2(slot.x, base - h, slot.y, h), KL)
-	_text(canvas, font, Vector2(row.end.x - 60.0, row.position.y + 10.0), "max %.2f" % top)
+	_text(canvas, font, Vector2(row.position.x, row.get_center().y + 16.0), "≤ %.2f" % top)
+	# The dimension under each bar, where the slots are wide enough to name them.
+	var slot_w: float = (row.size.x - NAME_WIDTH) / maxi(values.size(), 1)
+	if slot_w < 16.0 or dims.is_empty():
+		return
+	for i in values.size():
+		var x: float = row.position.x + NAME_WIDTH + slot_w * i
+		canvas.draw_string(
+			font,
+			Vector2(x, row.end.y + 11.0),
+			"z%d" % dims[i],
+			HORIZONTAL_ALIGNMENT_CENTER,
+			slot_w,
+			FONT_SIZE - 1,
+			StudioPalette.TEXT_DIM
+		)
 
 
 ## Room the variant's part needs below the rows (0 for a plain VAE).

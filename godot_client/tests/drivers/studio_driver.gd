@@ -23,6 +23,8 @@ extends Node
 ##   --view=dashboard [--dash-series=NAME] [--dash-smoothing=W] [--dash-zoom=N]
 ##     [--dash-hover=FX] [--dash-resume] [--dash-banner] [--dash-large-recons]
 ##                              operates the Dashboard (dashboard_driver.gd)
+##   --view="data flow" [--flow-row=I] [--flow-resample] [--flow-animate]
+##                              watches and operates the Data flow page (dataflow_driver.gd)
 
 const MAIN_SCENE: PackedScene = preload("res://main.tscn")
 const RunsDriver := preload("res://tests/drivers/runs_driver.gd")
@@ -33,6 +35,7 @@ const ExplorePanelsDriver := preload("res://tests/drivers/explore_panels_driver.
 const ScreenshotCapture := preload("res://tests/drivers/screenshot_capture.gd")
 const BenchDriver := preload("res://tests/drivers/bench_driver.gd")
 const DashboardDriver := preload("res://tests/drivers/dashboard_driver.gd")
+const DataFlowDriver := preload("res://tests/drivers/dataflow_driver.gd")
 
 var _main: Control
 var _inspector: InspectorPanel
@@ -100,6 +103,19 @@ func _ready() -> void:
 		_add_bench_driver(options)
 	if str(options.get("view", "")).to_lower() == "dashboard":
 		_add_dashboard_driver(options)
+	if str(options.get("view", "")).to_lower() == "data flow":
+		_add_dataflow_driver(options)
+
+
+func _add_dataflow_driver(options: Dictionary) -> void:
+	var flow := DataFlowDriver.new()
+	flow.name = "DataFlowDriver"
+	flow.view = _main.get_node("%DataFlowView")
+	flow.configure(options)
+	add_child(flow)
+	if _capture != null:
+		_capture.report_parts["data_flow"] = flow.report
+	_wait_for(func() -> bool: return flow.finished)
 
 
 func _add_dashboard_driver(options: Dictionary) -> void:
