@@ -129,6 +129,9 @@ func _refresh_legend() -> void:
 		box.add_theme_color_override("font_color", MetricsChart.color_of(series))
 		box.add_theme_color_override("font_pressed_color", MetricsChart.color_of(series))
 		box.add_theme_font_size_override("font_size", 12)
+		# No button frame: a dozen series fit the chart's height as a plain list.
+		for state: String in ["normal", "hover", "pressed", "hover_pressed", "focus"]:
+			box.add_theme_stylebox_override(state, StyleBoxEmpty.new())
 		var on: bool = bool(_chosen.get(series, series in DEFAULT_SERIES))
 		box.button_pressed = on
 		box.toggled.connect(func(on: bool) -> void: set_series(series, on))

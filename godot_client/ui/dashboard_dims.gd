@@ -137,7 +137,8 @@ func _draw_bars() -> void:
 	var label_every: int = maxi(1, ceili(18.0 / slot))
 	for i in order.size():
 		var value: float = kl[order[i]]
-		var y: float = _y_of(maxf(value, FLOOR), area, lo, hi)
+		# At least a 2-pixel stub: a dimension at the prior still shows as a (flat) bar.
+		var y: float = minf(_y_of(maxf(value, FLOOR), area, lo, hi), area.end.y - 2.0)
 		var bar := Rect2(
 			area.position.x + i * slot + slot * 0.15, y, maxf(slot * 0.7, 1.0), area.end.y - y
 		)

@@ -8,15 +8,15 @@ extends VBoxContainer
 const GAP: float = 3.0
 ## Room under each band for the rows' indices.
 const LABEL_H: float = 11.0
-const SMALL_HEIGHT: float = 96.0
-const LARGE_HEIGHT: float = 300.0
+const STRIP_HEIGHT: float = 96.0
 
 ## The tiles of the newest message: tiles_from().
 var shown: Dictionary = {}
 ## How many `recons` messages were drawn.
 var updates: int = 0
 var strip: Control
-## The larger strip (more height, tiles in bands) instead of one thin row.
+## "large": the page gives the strip the room the chart had (DashboardView lays it out), and
+## the tiles go in bands.
 var large_toggle: CheckBox
 
 var _header: Label
@@ -40,12 +40,11 @@ func _ready() -> void:
 	large_toggle = CheckBox.new()
 	large_toggle.text = "large"
 	large_toggle.tooltip_text = "Bigger tiles (the chart above gives up the room)"
-	large_toggle.toggled.connect(_on_large_toggled)
 	top.add_child(large_toggle)
 	strip = Control.new()
 	strip.name = "Strip"
 	strip.size_flags_vertical = Control.SIZE_EXPAND_FILL
-	strip.custom_minimum_size = Vector2(200, SMALL_HEIGHT)
+	strip.custom_minimum_size = Vector2(200, STRIP_HEIGHT)
 	strip.texture_filter = CanvasItem.TEXTURE_FILTER_NEAREST
 	strip.draw.connect(_draw_strip)
 	strip.resized.connect(strip.queue_redraw)
@@ -123,10 +122,6 @@ func tile_rects() -> Array[Rect2]:
 		rects.append(Rect2(at, tile))
 		rects.append(Rect2(at + Vector2(0.0, tile.y + GAP), tile))
 	return rects
-
-
-func _on_large_toggled(on: bool) -> void:
-	strip.custom_minimum_size.y = LARGE_HEIGHT if on else SMALL_HEIGHT
 
 
 func _show(message: Dictionary) -> void:

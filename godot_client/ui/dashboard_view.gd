@@ -38,3 +38,11 @@ func _ready() -> void:
 	recons = DashboardRecons.new()
 	recons.name = "Recons"
 	add_child(recons)
+	recons.large_toggle.toggled.connect(_on_large_recons)
+
+
+## Large reconstructions take the room of the chart, which keeps its controls and a short plot.
+func _on_large_recons(on: bool) -> void:
+	recons.size_flags_vertical = Control.SIZE_EXPAND_FILL if on else Control.SIZE_FILL
+	recons.size_flags_stretch_ratio = 2.5 if on else 1.0
+	recons.strip.size_flags_vertical = Control.SIZE_EXPAND_FILL

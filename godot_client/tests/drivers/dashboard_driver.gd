@@ -56,6 +56,7 @@ func _process(_delta: float) -> void:
 				_recon_updates_at_ready = view.recons.updates
 				if _large_recons:
 					_click(view.recons.large_toggle.get_global_rect().get_center())
+					_move(view.get_global_rect().position + Vector2(4, 4))  # hover off it
 				_next()
 		1:
 			_before = _line_state()
