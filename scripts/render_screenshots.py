@@ -53,6 +53,13 @@ WIDE_VIEWS: dict[str, list[str]] = {
     # A data point clicked on the plane: the inspector's original beside its reconstruction.
     "data-point": ["--screenshot-frames=40", "--screenshot-after=12", "--hover-row=321",
                    "--click-row=123"],
+    # The Dashboard after a while of training (test evaluations on, see main): the chart with the
+    # pointer resting on it, KL per dimension, layer health, the reconstructions strip.
+    "dashboard": ["--view=dashboard", "--dash-smoothing=0.8", "--dash-hover=0.62",
+                  "--screenshot-frames=30", "--screenshot-after=10"],
+    # The same page with the reconstructions strip made large (its "large" toggle).
+    "reconstructions": ["--view=dashboard", "--dash-large-recons", "--screenshot-frames=30",
+                        "--screenshot-after=6"],
 }
 # Views of vector data (the moons toy set), against their own backend: the Data tab.
 TOY_VIEWS: dict[str, list[str]] = {
@@ -93,6 +100,8 @@ def main() -> None:
         stop_backend_process(backend)
     backend = start_backend_process("--seed", "0", "--latent-dim", "8")
     try:
+        with backend.client() as client:  # the dashboard plots the test split's loss beside it
+            client.call("config.set", {"eval_every": 250})
         for name, args in WIDE_VIEWS.items():
             if name in wanted:
                 render(options.out / f"{name}.png", [f"--control={backend.control}", f"--stream={backend.stream}", *args])
