@@ -53,6 +53,9 @@ WIDE_VIEWS: dict[str, list[str]] = {
     # A data point clicked on the plane: the inspector's original beside its reconstruction.
     "data-point": ["--screenshot-frames=40", "--screenshot-after=12", "--hover-row=321",
                    "--click-row=123"],
+    # The Data flow page: row 123 traced through the 8-dim MLP, live, after a Resample.
+    "dataflow": ["--view=data flow", "--flow-row=123", "--flow-resample", "--screenshot-frames=30",
+                 "--screenshot-after=10"],
     # The Dashboard after a while of training (test evaluations on, see main): the chart with the
     # pointer resting on it, KL per dimension, layer health, the reconstructions strip.
     "dashboard": ["--view=dashboard", "--dash-smoothing=0.8", "--dash-hover=0.62",

@@ -144,3 +144,26 @@ def test_a_cvae_shows_its_label_entering_encoder_and_decoder(tmp_path):
     for chip, column in zip(chips, [first_encoder, first_decoder]):
         assert abs(chip["rect"][0] - column["rect"][0]) < 20, (chip, column)
         assert _contrast(rows, chip["rect"]) > 60, chip
+
+
+@pytest.mark.parametrize("model, part", [("iwae", "iw_rows"), ("vq_vae", "code_index"),
+                                         ("vamp", "pseudo_tiles")])
+def test_a_variant_draws_its_own_part(tmp_path, model, part):
+    """iwae: its k samples of z with their weights (and Animate draws new seeds as it goes); vq_vae:
+    the nearest code and its index; vamp: its pseudo-inputs as tiles."""
+    extra = ["--flow-animate"] if model == "iwae" else []
+    _, flow, rows = _flow(["--model", model, "--latent-dim", str(LATENT_DIM)], tmp_path, *extra)
+    assert flow["trace"]["model"] == model
+    latent = flow["latent"]
+    assert part in latent, latent
+    if model == "iwae":
+        assert latent["iw_rows"] >= 2, latent
+        assert flow["seed"] != 0, "Animate drew new seeds"
+    elif model == "vq_vae":
+        assert latent["code_index"] >= 0
+        # The encoder's output is used as it is: no noise, z = μ.
+        assert latent["rows"]["z"] == latent["rows"]["mu"] and not any(latent["rows"]["eps"])
+    else:
+        assert 1 <= latent["pseudo_tiles"] <= 16, latent
+    latent_rect = next(c["rect"] for c in flow["columns"] if c["what"] == "latent")
+    assert _contrast(rows, latent_rect) > 100

@@ -296,7 +296,7 @@ func _draw_footer(font: Font) -> void:
 	var extras: PackedStringArray = []
 	for key: String in trace.loss:
 		if not key in ["loss", "recon", "kl", "beta"]:
-			extras.append("%s %.3g" % [key, trace.loss[key]])
+			extras.append("%s %s" % [key, String.num(trace.loss[key], 3)])
 	if not extras.is_empty():
 		text += " · " + ", ".join(extras)
 	var where: String = "step %d · %s · %s" % [trace.step, trace.model, trace.run]

@@ -194,12 +194,13 @@ static func _draw_variant(
 		_heat_strip(canvas, strip, Array(trace.code))
 		return {"code_index": trace.code_index}
 	_text(canvas, font, area.position + Vector2(0, 11), "prior: pseudo-inputs", SIGMA)
-	var tiles: int = pseudo.size() if not pseudo.is_empty() else trace.pseudo_values.size()
+	# One row of tiles up to 8, else two.
+	var rows: int = 1 if pseudo.size() <= 8 else 2
+	var per_row: int = maxi(ceili(pseudo.size() / float(rows)), 1)
 	var side: float = minf(
-		area.size.y - 16.0, (area.size.x - NAME_WIDTH) / maxi(ceili(tiles / 2.0), 1) - 2.0
+		(area.size.y - 16.0) / rows - 2.0, (area.size.x - NAME_WIDTH) / per_row - 2.0
 	)
-	side = maxf(side * (1.0 if tiles <= 8 else 0.5), 4.0)
-	var per_row: int = maxi(floori((area.size.x - NAME_WIDTH) / (side + 2.0)), 1)
+	side = maxf(side, 4.0)
 	for i in pseudo.size():
 		var at := Vector2(
 			area.position.x + NAME_WIDTH + (i % per_row) * (side + 2.0),
