@@ -4,8 +4,8 @@ the `dims`, `recons`, `layers` and `eval` streams, the watch's `log` warnings).
 The Studio runs inside the test driver scene under Xvfb with `--view=dashboard`; the dashboard
 driver (godot_client/tests/drivers/dashboard_driver.gd) waits for the run's history and the streams
 to be drawn, then operates the chart with mouse events as a user does (ticks a series in the
-legend, clicks the smoothing slider, turns the wheel over the chart, rests the pointer on it) and
-reports what was shown.
+legend, clicks the smoothing slider, turns the wheel over the chart, double-clicks it, drags a
+range of steps, rests the pointer on it) and reports what was shown.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def late_report(tmp_path_factory):
         shot = tmp_path_factory.mktemp("dashboard") / "dashboard.png"
         report = connected_scene_report(
             backend, shot, "--view=dashboard", "--dash-resume", "--dash-series=lr",
-            "--dash-smoothing=0.95", "--dash-zoom=2", "--dash-hover=0.6",
+            "--dash-smoothing=0.95", "--dash-zoom=2", "--dash-drag=0.2,0.5", "--dash-hover=0.6",
         )
     finally:
         stop_backend_process(backend)
@@ -92,8 +92,16 @@ def test_the_chart_is_operated_as_a_user_does(late_report):
     lo, hi = after["x_span"]
     zlo, zhi = after["x_span_zoomed"]
     assert lo <= zlo < zhi <= hi and (zhi - zlo) < 0.75 * (hi - lo), (after["x_span"], after["x_span_zoomed"])
+    # A double-click shows the whole run again; a drag over 0.2–0.5 of the plot shows those steps.
+    rlo, rhi = after["x_span_reset"]
+    assert rlo <= 2 and rhi >= zhi, after["x_span_reset"]
+    dlo, dhi = after["x_span_dragged"]
+    width = rhi - rlo
+    assert dlo == pytest.approx(rlo + 0.2 * width, abs=0.03 * width), (after["x_span_reset"], dlo)
+    assert dhi == pytest.approx(rlo + 0.5 * width, abs=0.03 * width), (after["x_span_reset"], dhi)
+    assert dash["zoom"] == [dlo, dhi], "the dragged range stays on show"
     readout = dash["readout"]
-    assert zlo <= readout["step"] <= zhi, readout
+    assert dlo <= readout["step"] <= dhi, readout
     assert set(readout["values"]) >= {"loss", "recon", "kl", "lr"}, readout
 
 

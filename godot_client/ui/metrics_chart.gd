@@ -58,6 +58,7 @@ func _ready() -> void:
 	if metrics == null:
 		metrics = StudioSession.metrics_history
 	mouse_filter = Control.MOUSE_FILTER_STOP
+	clip_contents = true
 	resized.connect(queue_redraw)
 	mouse_exited.connect(_on_mouse_exited)
 
@@ -269,17 +270,35 @@ func _polyline(
 
 func _draw_series(series: String, line: Array, plot: Rect2, y_span: Vector2) -> void:
 	var color: Color = color_of(series)
-	var raw: PackedVector2Array = _polyline(line[0], line[1], plot, y_span)
-	var smooth: PackedVector2Array = _polyline(line[0], line[2], plot, y_span)
+	var raw: PackedVector2Array = _clip_ends(_polyline(line[0], line[1], plot, y_span), plot)
+	var points: PackedVector2Array = _polyline(line[0], line[2], plot, y_span)
+	var smooth: PackedVector2Array = _clip_ends(points, plot)
 	drawn[series] = smooth
-	if smooth.size() == 1 or series.begins_with("test_"):
-		# Sparse series (an evaluation every so many steps): each point marked.
-		for p in smooth:
-			draw_circle(p, 2.5, color)
+	if points.size() == 1 or series.begins_with("test_"):
+		# Sparse series (an evaluation every so many steps): each point inside marked.
+		for p in points:
+			if p.x >= plot.position.x and p.x <= plot.end.x:
+				draw_circle(p, 2.5, color)
 	if raw.size() >= 2 and smoothing > 0.0:
 		draw_polyline(raw, Color(color, 0.25), 1.0, true)
 	if smooth.size() >= 2:
 		draw_polyline(smooth, color, 2.0 if smoothing > 0.0 else 1.5, true)
+
+
+## A zoomed line keeps one point beyond each edge (so it runs to the edges): its end segments
+## are cut at the plot's left and right sides.
+static func _clip_ends(points: PackedVector2Array, plot: Rect2) -> PackedVector2Array:
+	var out: PackedVector2Array = points.duplicate()
+	var n: int = out.size()
+	if n < 2:
+		return out
+	if out[0].x < plot.position.x and out[1].x > out[0].x:
+		var t: float = (plot.position.x - out[0].x) / (out[1].x - out[0].x)
+		out[0] = out[0].lerp(out[1], clampf(t, 0.0, 1.0))
+	if out[n - 1].x > plot.end.x and out[n - 1].x > out[n - 2].x:
+		var t: float = (out[n - 1].x - plot.end.x) / (out[n - 1].x - out[n - 2].x)
+		out[n - 1] = out[n - 1].lerp(out[n - 2], clampf(t, 0.0, 1.0))
+	return out
 
 
 func _draw_axes(plot: Rect2, y_span: Vector2) -> void:

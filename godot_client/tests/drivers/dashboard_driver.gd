@@ -1,12 +1,14 @@
 extends Node
 ## Operates the Dashboard as a user does (added by studio_driver.gd when `--view=dashboard`):
 ##   -- --view=dashboard [--dash-series=NAME] [--dash-smoothing=W] [--dash-zoom=N]
-##      [--dash-hover=FX] [--dash-resume] [--dash-banner] [--dash-large-recons]
+##      [--dash-drag=F0,F1] [--dash-hover=FX] [--dash-resume] [--dash-banner]
+##      [--dash-large-recons]
 ## Waits until the run's history is merged and the dims, recons and layers streams are drawn
 ## (with --dash-banner also the watch's banner; --dash-resume first presses Run on a paused
 ## backend), then with mouse events through Input.parse_input_event: ticks series NAME in the
 ## legend, clicks the smoothing slider at weight W, turns the wheel N notches over the chart's
-## middle and rests the pointer at FX of its width (--dash-large-recons: ticks "large" on the
+## middle, double-clicks it (the whole run) and drags from F0 to F1 of its width (a range of
+## steps), and rests the pointer at FX of its width (--dash-large-recons: ticks "large" on the
 ## reconstructions strip first). [method report] says what was shown.
 
 const SETTLE_FRAMES: int = 3
@@ -23,6 +25,8 @@ var _hover: float = -1.0
 var _resume: bool = false
 var _banner: bool = false
 var _large_recons: bool = false
+## --dash-drag=F0,F1: the fractions of the plot's width a drag runs between.
+var _drag: Array[float] = []
 var _stage: int = 0
 var _wait: int = 0
 var _before: Dictionary = {}
@@ -38,6 +42,9 @@ func configure(options: Dictionary) -> void:
 	_resume = options.has("dash-resume")
 	_banner = options.has("dash-banner")
 	_large_recons = options.has("dash-large-recons")
+	var drag: PackedStringArray = str(options.get("dash-drag", "")).split(",")
+	if drag.size() == 2 and drag[0].is_valid_float() and drag[1].is_valid_float():
+		_drag = [drag[0].to_float(), drag[1].to_float()]
 
 
 func _process(_delta: float) -> void:
@@ -75,13 +82,20 @@ func _process(_delta: float) -> void:
 			_next()
 		4:
 			_after["x_span_zoomed"] = _span(view.chart_panel.chart.x_span)
-			if _hover >= 0.0:
-				var chart: MetricsChart = view.chart_panel.chart
-				var plot: Rect2 = chart.plot_rect()
-				var at := Vector2(plot.position.x + _hover * plot.size.x, plot.get_center().y)
-				_move(chart.get_global_transform() * at)
+			if _drag.size() == 2:
+				_click(_plot_point(0.5), true)  # a double-click shows the whole run again
 			_next()
 		5:
+			if _drag.size() == 2:
+				_after["x_span_reset"] = _span(view.chart_panel.chart.x_span)
+				_drag_across(_plot_point(_drag[0]), _plot_point(_drag[1]))
+			_next()
+		6:
+			_after["x_span_dragged"] = _span(view.chart_panel.chart.x_span)
+			if _hover >= 0.0:
+				_move(_plot_point(_hover))
+			_next()
+		7:
 			# A refresh of the strip after the operations: it keeps updating live.
 			if view.recons.updates > _recon_updates_at_ready:
 				finished = true
@@ -149,15 +163,38 @@ func _click_slider(slider: HSlider, value: float) -> void:
 	_click(Vector2(x, rect.get_center().y))
 
 
-func _click(at: Vector2) -> void:
+func _click(at: Vector2, double: bool = false) -> void:
 	_move(at)
-	for pressed: bool in [true, false]:
-		var event := InputEventMouseButton.new()
-		event.button_index = MOUSE_BUTTON_LEFT
-		event.pressed = pressed
-		event.position = at
-		event.global_position = at
-		Input.parse_input_event(event)
+	_button(at, true, double)
+	_button(at, false)
+
+
+func _drag_across(from: Vector2, to: Vector2) -> void:
+	_move(from)
+	_button(from, true)
+	_move(from.lerp(to, 0.5))
+	_move(to)
+	_button(to, false)
+
+
+func _button(at: Vector2, pressed: bool, double: bool = false) -> void:
+	var event := InputEventMouseButton.new()
+	event.button_index = MOUSE_BUTTON_LEFT
+	event.pressed = pressed
+	event.double_click = double
+	event.position = at
+	event.global_position = at
+	Input.parse_input_event(event)
+
+
+## The point at fraction `fx` of the chart's plot width, half-way down, on screen.
+func _plot_point(fx: float) -> Vector2:
+	var chart: MetricsChart = view.chart_panel.chart
+	var plot: Rect2 = chart.plot_rect()
+	return (
+		chart.get_global_transform()
+		* Vector2(plot.position.x + fx * plot.size.x, plot.get_center().y)
+	)
 
 
 func _wheel(at: Vector2) -> void:

@@ -21,7 +21,7 @@ extends Node
 ##   --bench [--bench-frames=N] [--bench-rounds=R]   prints frame and decode timings, then quits
 ##                              (bench_driver.gd)
 ##   --view=dashboard [--dash-series=NAME] [--dash-smoothing=W] [--dash-zoom=N]
-##     [--dash-hover=FX] [--dash-resume] [--dash-banner] [--dash-large-recons]
+##     [--dash-drag=F0,F1] [--dash-hover=FX] [--dash-resume] [--dash-banner] [--dash-large-recons]
 ##                              operates the Dashboard (dashboard_driver.gd)
 ##   --view="data flow" [--flow-row=I] [--flow-resample] [--flow-animate]
 ##                              watches and operates the Data flow page (dataflow_driver.gd)
