@@ -132,8 +132,10 @@ def test_a_conv_model_draws_activation_maps(tmp_path):
 
 
 def test_a_cvae_shows_its_label_entering_encoder_and_decoder(tmp_path):
-    _, flow, rows = _flow(["--model", "cvae"], tmp_path, f"--flow-row={ROW}")
+    """The row is picked as a click on its point in the latent view picks it."""
+    _, flow, rows = _flow(["--model", "cvae"], tmp_path, f"--flow-pick={ROW}")
     trace = flow["trace"]
+    assert trace["index"] == ROW and flow["spin_value"] == ROW, "the picked row is traced and shown"
     assert trace["model"] == "cvae" and trace["label"] >= 0, trace
     chips = flow["chips"]
     assert [c["at"] for c in chips] == ["encoder", "decoder"], chips

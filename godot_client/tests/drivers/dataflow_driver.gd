@@ -1,9 +1,11 @@
 extends Node
 ## Watches and operates the Data flow page (added by studio_driver.gd with `--view="data flow"`):
-##   -- --view="data flow" [--flow-row=I] [--flow-resample] [--flow-animate]
-## Once the page has shown a few traces it types row I into the row spin box and waits for that
-## row's trace; then it counts the traces shown over [constant WINDOW_S] seconds (the live rate
-## while the backend trains). With --flow-resample it then clicks Resample through synthetic
+##   -- --view="data flow" [--flow-row=I | --flow-pick=I] [--flow-resample] [--flow-animate]
+## Once the page has shown a few traces it types row I into the row spin box (--flow-row), or
+## picks data-set row I as a click on its point in the latent view does (--flow-pick: main.gd
+## hands the view's row_selected to StudioDataPoint.inspect), and waits for that row's trace;
+## then it counts the traces shown over [constant WINDOW_S] seconds (the live rate while the
+## backend trains). With --flow-resample it then clicks Resample through synthetic
 ## mouse events (Input.parse_input_event, so the button's own input handling runs) and waits for
 ## a trace of the new seed. [method report] says what the canvas drew.
 
@@ -13,6 +15,8 @@ const WINDOW_S: float = 3.0
 
 var view: DataFlowView
 var flow_row: int = -1
+## True: the row is picked as in the latent view, not typed.
+var pick: bool = false
 var resample: bool = false
 var animate: bool = false
 ## True once everything asked for is on screen.
@@ -32,6 +36,10 @@ func configure(options: Dictionary) -> void:
 	var row: String = str(options.get("flow-row", ""))
 	if row.is_valid_int():
 		flow_row = row.to_int()
+	var picked: String = str(options.get("flow-pick", ""))
+	if picked.is_valid_int():
+		flow_row = picked.to_int()
+		pick = true
 	resample = options.has("flow-resample")
 	animate = options.has("flow-animate")
 
@@ -41,7 +49,9 @@ func _process(delta: float) -> void:
 		return
 	match _stage:
 		0:
-			if flow_row >= 0:
+			if flow_row >= 0 and pick:
+				StudioDataPoint.inspect(flow_row)
+			elif flow_row >= 0:
 				var spin: SpinBox = view.get_node("%RowSpin")
 				spin.value = flow_row  # as typing it does: value_changed
 			if animate:
@@ -108,6 +118,7 @@ func report() -> Dictionary:
 		"error": view.error,
 		"message": view.message(),
 		"row": view.row,
+		"spin_value": (view.get_node("%RowSpin") as SpinBox).value,
 		"seed": view.seed,
 		"traces_received": view.traces_received,
 		"window_s": _window_s,

@@ -23,7 +23,7 @@ extends Node
 ##   --view=dashboard [--dash-series=NAME] [--dash-smoothing=W] [--dash-zoom=N]
 ##     [--dash-drag=F0,F1] [--dash-hover=FX] [--dash-resume] [--dash-banner] [--dash-large-recons]
 ##                              operates the Dashboard (dashboard_driver.gd)
-##   --view="data flow" [--flow-row=I] [--flow-resample] [--flow-animate]
+##   --view="data flow" [--flow-row=I | --flow-pick=I] [--flow-resample] [--flow-animate]
 ##                              watches and operates the Data flow page (dataflow_driver.gd)
 
 const MAIN_SCENE: PackedScene = preload("res://main.tscn")
