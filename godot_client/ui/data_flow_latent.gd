@@ -123,8 +123,11 @@ static func _draw_row(canvas: Control, font: Font, row: Rect2, spec: Array, scal
 			var lo: float = mid - (values[i] - other[i]) / scale * half
 			var hi: float = mid - (values[i] + other[i]) / scale * half
 			canvas.draw_line(Vector2(cx, lo), Vector2(cx, hi), SIGMA, 1.0)
-			canvas.draw_line(Vector2(cx - 3.0, lo), Vector2(cx + 3.0, lo), SIGMA, 1.0)
-			canvas.draw_line(Vector2(cx - 3.0, hi), Vector2(cx + 3.0, hi), SIGMA, 1.0)
+			# Caps only where the bars are wide enough to keep them apart.
+			var cap: float = minf(3.0, slot.y * 0.5 - 1.0)
+			if cap >= 1.0:
+				canvas.draw_line(Vector2(cx - cap, lo), Vector2(cx + cap, lo), SIGMA, 1.0)
+				canvas.draw_line(Vector2(cx - cap, hi), Vector2(cx + cap, hi), SIGMA, 1.0)
 		else:
 			var at: float = mid - other[i] / scale * half
 			canvas.draw_line(Vector2(slot.x - 1.0, at), Vector2(slot.x + slot.y + 1.0, at), MU, 2.0)
