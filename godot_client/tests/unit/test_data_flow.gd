@@ -153,3 +153,34 @@ static func _vector(starts: String) -> Dictionary:
 			return VaeStudioMsgpack.decode(str(case["hex"]).hex_decode())["value"]["result"]
 	push_error("no vector '%s'" % starts)
 	return {}
+
+
+func test_the_view_shows_failures_in_words() -> void:
+	var view: DataFlowView = load("res://ui/data_flow_view.tscn").instantiate()
+	(Engine.get_main_loop() as SceneTree).root.add_child(view)
+	if not view.is_node_ready():
+		view.notification(Node.NOTIFICATION_READY)  # the runner's tree is not running yet
+	var args: Dictionary = {"index": view.row, "seed": view.seed}
+	var old := VaeStudioRequest.new(1, "trace", args)
+	old.finish(VaeStudioRequest.failure(1, "unknown_op", "unknown op 'trace'"))
+	view._on_reply(old, args)
+	check(view.message().contains("does not support 'trace'"), "older backend: %s" % view.message())
+	var bad := VaeStudioRequest.new(2, "trace", args)
+	bad.finish(VaeStudioRequest.failure(2, "invalid_argument", "index 5000 is out of range"))
+	view._on_reply(bad, args)
+	check(view.message().contains("index 5000 is out of range"), "bad index: %s" % view.message())
+	var malformed: Dictionary = _vector(VECTOR)
+	malformed.erase("z")
+	view._on_reply(_ok(3, args, malformed), args)
+	check(view.message().contains("malformed: z"), "malformed: %s" % view.message())
+	check_eq(view.traces_received, 0, "nothing drawn from a failure")
+	view._on_reply(_ok(4, args, _vector(VECTOR)), args)
+	check_eq([view.message(), view.error, view.traces_received], ["", "", 1], "a good reply")
+	check_eq(view.canvas().trace.layers.size(), 3, "the canvas has the trace")
+	view.free()
+
+
+static func _ok(id: int, args: Dictionary, result: Dictionary) -> VaeStudioRequest:
+	var request := VaeStudioRequest.new(id, "trace", args)
+	request.finish({"v": 1, "id": id, "ok": true, "result": result})
+	return request
