@@ -247,3 +247,22 @@ def test_every_model_trains_headless_from_the_vaestudio(tmp_path, model):
     saved = json.loads(r.stdout)
     assert saved["step"] == 5 and saved["run"].startswith(f"{model}-digits-")
     assert (tmp_path / "runs" / saved["run"] / "checkpoint.safetensors").is_file()
+
+
+def test_serve_eval_every_evaluates_the_test_split_and_the_client_reads_history_and_trace():
+    backend = start_backend_process("--paused", "--eval-every", "5")
+    try:
+        with backend.client(timeout=30) as c:
+            assert c.call("status")["config"]["eval_every"] == 5
+            c.call("train.step", n=10, timeout=60)
+            steps, series = c.history()
+            traced = c.trace(3, seed=1)
+    finally:
+        stop_backend_process(backend)
+    evaluated = steps[np.isfinite(series["test_loss"]["mean"])]
+    assert evaluated.tolist() == [5, 10], (steps, series["test_loss"])
+    assert steps[0] == 1 and steps[-1] == 10 and np.isfinite(series["loss"]["mean"]).all()
+    # the Python client hands the trace back as numpy, the identity z = mu + sigma * eps included
+    mu, logvar, eps = traced["mu"], traced["logvar"], traced["eps"]
+    assert np.array_equal(traced["z"], mu + np.exp(np.float32(0.5) * logvar) * eps)
+    assert traced["index"] == 3 and all(isinstance(layer["activation"], np.ndarray) for layer in traced["layers"])

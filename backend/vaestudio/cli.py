@@ -94,7 +94,7 @@ def _session_parts(args: argparse.Namespace):
     train = dict(lr=args.lr, beta=args.beta, batch_size=args.batch_size, seed=args.seed, device=args.device,
                  optimizer=args.optimizer, schedule=args.schedule, kl_warmup=args.kl_warmup,
                  warmup_steps=args.warmup_steps, free_bits=args.free_bits, grad_clip=args.grad_clip,
-                 checkpoint_every=args.checkpoint_every)
+                 checkpoint_every=args.checkpoint_every, eval_every=args.eval_every)
     return spec, data, TrainConfig.from_dict(train)
 
 
@@ -380,6 +380,8 @@ def _add_session_flags(p: argparse.ArgumentParser, *, serving: bool) -> None:
     g.add_argument("--grad-clip", type=float, default=0.0, metavar="NORM", help="largest gradient norm; 0 = off")
     g.add_argument("--checkpoint-every", type=int, default=0, metavar="STEPS",
                    help="steps between automatic checkpoints; 0 = never")
+    g.add_argument("--eval-every", type=int, default=0, metavar="STEPS",
+                   help="steps between test-split evaluations (the `eval` stream, test_* metrics); 0 = never")
     g.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"], help="where to train")
     g.add_argument("--threads", type=int, default=1, metavar="N", help="torch intra-op threads")
     g.add_argument("--resume", metavar="RUN", help="continue a saved run instead of starting a new one")

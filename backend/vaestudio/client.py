@@ -39,6 +39,17 @@ def from_wire(value: dict) -> np.ndarray:
     return wire.from_array(value, "array")
 
 
+def _arrays_to_numpy(value: Any) -> Any:
+    """A reply with every wire array map (at any depth) turned into numpy."""
+    if isinstance(value, dict):
+        if set(value) == {"dtype", "shape", "data"}:
+            return from_wire(value)
+        return {k: _arrays_to_numpy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_arrays_to_numpy(v) for v in value]
+    return value
+
+
 class Client:
     def __init__(self, control: str = "tcp://127.0.0.1:5555", stream: str | None = None,
                  timeout: float = 5.0, context: zmq.Context | None = None, token: str | None = None):
@@ -114,6 +125,19 @@ class Client:
     def sample(self, n: int, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         r = self.call("sample", n=n, **({} if seed is None else {"seed": seed}))
         return from_wire(r["z"]), from_wire(r["images"])
+
+    def trace(self, index: int, seed: int | None = None) -> dict:
+        """One data-set row through the model (op `trace`): the reply with every array as numpy,
+        the layers' activations included."""
+        r = self.call("trace", index=index, **({} if seed is None else {"seed": seed}))
+        return _arrays_to_numpy(r)
+
+    def history(self, run: str | None = None, max_points: int = 1000) -> tuple[np.ndarray, dict]:
+        """The run's metrics from its first step (op `metrics.history`): (steps (m,), {name:
+        {"mean", "min", "max"} each (m,), NaN where a bucket has no value})."""
+        r = self.call("metrics.history", max_points=max_points, **({} if run is None else {"run": run}))
+        series = {name: {k: from_wire(v) for k, v in parts.items()} for name, parts in r["series"].items()}
+        return from_wire(r["steps"]), series
 
     # ----- streams -------------------------------------------------------------------------------
     def subscribe(self, *topics: str) -> None:

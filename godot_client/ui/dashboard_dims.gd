@@ -20,18 +20,8 @@ var _header: Label
 
 
 func _ready() -> void:
-	add_theme_constant_override("separation", 2)
-	var top := HBoxContainer.new()
-	add_child(top)
-	var title := Label.new()
-	title.text = "KL per dimension"
-	title.theme_type_variation = &"HeaderSmall"
-	top.add_child(title)
-	_header = Label.new()
-	_header.theme_type_variation = &"DimLabel"
-	_header.size_flags_horizontal = Control.SIZE_EXPAND_FILL
-	_header.clip_text = true
-	top.add_child(_header)
+	_header = DashboardSection.add_header(self, "KL per dimension")
+	var top: HBoxContainer = _header.get_parent()
 	sorted_toggle = CheckBox.new()
 	sorted_toggle.text = "sorted"
 	sorted_toggle.tooltip_text = "Largest KL first (else in dimension order)"

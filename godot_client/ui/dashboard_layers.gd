@@ -18,18 +18,7 @@ var _header: Label
 
 
 func _ready() -> void:
-	add_theme_constant_override("separation", 2)
-	var top := HBoxContainer.new()
-	add_child(top)
-	var title := Label.new()
-	title.text = "Layer health"
-	title.theme_type_variation = &"HeaderSmall"
-	top.add_child(title)
-	_header = Label.new()
-	_header.theme_type_variation = &"DimLabel"
-	_header.size_flags_horizontal = Control.SIZE_EXPAND_FILL
-	_header.clip_text = true
-	top.add_child(_header)
+	_header = DashboardSection.add_header(self, "Layer health")
 	panel = Control.new()
 	panel.name = "Rows"
 	panel.size_flags_vertical = Control.SIZE_EXPAND_FILL

@@ -25,18 +25,8 @@ var _recon_textures: Array[ImageTexture] = []
 
 
 func _ready() -> void:
-	add_theme_constant_override("separation", 2)
-	var top := HBoxContainer.new()
-	add_child(top)
-	var title := Label.new()
-	title.text = "Reconstructions"
-	title.theme_type_variation = &"HeaderSmall"
-	top.add_child(title)
-	_header = Label.new()
-	_header.theme_type_variation = &"DimLabel"
-	_header.size_flags_horizontal = Control.SIZE_EXPAND_FILL
-	_header.clip_text = true
-	top.add_child(_header)
+	_header = DashboardSection.add_header(self, "Reconstructions")
+	var top: HBoxContainer = _header.get_parent()
 	large_toggle = CheckBox.new()
 	large_toggle.text = "large"
 	large_toggle.tooltip_text = "Bigger tiles (the chart above gives up the room)"
