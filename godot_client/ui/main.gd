@@ -1,7 +1,8 @@
 extends Control
 ## The Studio's first screen: composes the components, starts the session's backend client and
 ## turns picks on the latent plane into decodes. `-- --tab=training|runs|log` opens the side
-## panel on that tab and `-- --view="data flow"|dashboard` the main area on that view;
+## panel on that tab, `-- --view="data flow"|dashboard|"use cases"` the main area on that view
+## and `-- --use-case=denoise|anomaly|style|compression|features|generation` that use case's page;
 ## `--control=`, `--stream=` and `--token=` pick the backend (the connect dialog changes them
 ## later).
 
@@ -25,6 +26,10 @@ func _ready() -> void:
 	StudioSession.run_changed.connect(_on_run_changed)
 	_open_tab(_tabs, str(StudioSession.options.get("tab", "")))
 	_open_tab(_views, str(StudioSession.options.get("view", "")))
+	var use_case: String = str(StudioSession.options.get("use-case", ""))
+	if not use_case.is_empty():
+		_open_tab(_views, "use cases")
+		_open_tab(%UseCases, use_case)
 
 
 ## Opens the tab of `tabs` titled `title` (any case); nothing when none is.
