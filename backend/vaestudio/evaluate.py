@@ -3,6 +3,8 @@
 - ELBO = E_q[log p(x|z)] - KL(q(z|x) || p(z)), one reparameterised sample per row (Kingma &
   Welling 2014, eq. 3); recon and KL in nats per example (summed over pixels / dims).
 - NLL: the importance-sampled estimate with k samples (Burda et al. 2016, eq. 8), when asked.
+- bits_per_dim: the NLL in bits per input dimension, nll / (D ln 2), from the IS-NLL when asked
+  for, else from the negative ELBO (an upper bound on it); the figure compression papers report.
 - Active units (Burda et al. 2016, sec. 5.2): dimension u is active when Cov_x(E_q[z_u]) > 0.01.
 - VQ-VAE has no continuous posterior: its KL to a uniform prior over K codes is the constant
   log K (van den Oord et al. 2017, sec. 3.1), so its ELBO is -(recon + log K) and it has no IS-NLL.
@@ -77,4 +79,5 @@ def evaluate(model: BaseVAE, dataset: Dataset, split: str = "test", iw_samples: 
     if iw_samples and not is_vq:
         result["nll"] = nll_sum / n
         result["iw_samples"] = iw_samples
+    result["bits_per_dim"] = result.get("nll", -result["elbo"]) / (dataset.input_dim * math.log(2))
     return result

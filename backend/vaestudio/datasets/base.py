@@ -98,3 +98,23 @@ def make_dataset(name: str, x: np.ndarray | torch.Tensor, labels: np.ndarray | t
     train_idx, test_idx = split_indices(len(x), test_fraction, seed)
     return Dataset(name, x, labels, tuple(int(s) for s in image_shape), likelihood, train_idx, test_idx,
                    description=description, source=source, **extra)
+
+
+def exclude_from_training(dataset: Dataset, labels: list[int]) -> Dataset:
+    """The data set with the rows of `labels` taken out of its training split only (the test split
+    keeps them): "train without the 0s, then find the 0s" for anomaly detection. Raises DataError
+    when the data set is unlabelled, a label is not one of its classes, or no training row is left."""
+    if not labels:
+        return dataset
+    if dataset.labels is None:
+        raise DataError(f"option 'exclude_labels' needs a labelled data set; {dataset.name} has no labels.")
+    unknown = [k for k in labels if not 0 <= k < dataset.num_classes]
+    if unknown:
+        raise DataError(f"option 'exclude_labels' must hold class ids of {dataset.name}, from 0 to "
+                        f"{dataset.num_classes - 1}; got {unknown}.")
+    keep = ~torch.isin(dataset.labels[dataset.train_idx], torch.tensor(labels, dtype=torch.int64))
+    if not bool(keep.any()):
+        raise DataError(f"option 'exclude_labels' {labels} leaves no training rows in {dataset.name}; "
+                        "leave at least one class in.")
+    dataset.train_idx = dataset.train_idx[keep]
+    return dataset

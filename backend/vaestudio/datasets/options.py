@@ -38,3 +38,12 @@ def as_size(name: str, value, lo: int = 1, hi: int = 4096) -> tuple[int, int] | 
         return h, w
     raise DataError(f"option {name!r} must be an integer side or [height, width] with sides from {lo} to {hi}, "
                     f"got {value!r}")
+
+
+def as_label_list(name: str, value) -> list[int]:
+    """A list of class ids (None: empty); duplicates dropped, sorted."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+        raise DataError(f"option {name!r} must be a list of class ids (integers), e.g. [0], got {value!r}")
+    return sorted(set(int(v) for v in value))

@@ -10,9 +10,10 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from vaestudio.datasets.base import DataError, Dataset
+from vaestudio.datasets.base import DataError, Dataset, exclude_from_training
 from vaestudio.datasets.embedded import DIGITS_DESCRIPTION, load_digits
 from vaestudio.datasets.files import FILE_DESCRIPTION, load_file
+from vaestudio.datasets.options import as_label_list
 from vaestudio.datasets.shapes import FACTORS, SHAPES_DESCRIPTION, SIZE, load_shapes
 from vaestudio.datasets.toy import TOY_DESCRIPTIONS, TOY_FACTORS, load_circles, load_moons, load_swiss_roll
 
@@ -40,10 +41,19 @@ REGISTRY: dict[str, Entry] = {
 }
 
 
+EXCLUDE = "exclude_labels"  # every data set that can have labels takes it; applied here, after the loader
+
+
+def _can_have_labels(name: str) -> bool:
+    return REGISTRY[name].labels or name == "file"
+
+
 def dataset_options(name: str) -> dict:
-    """{option: default} for a data set; `file`'s `path` has no default and shows as None."""
+    """{option: default} for a data set; `file`'s `path` has no default and shows as None. Data sets
+    that can have labels also take `exclude_labels` (class ids left out of the training split)."""
     params = inspect.signature(_entry(name).loader).parameters.values()
-    return {p.name: (None if p.default is inspect.Parameter.empty else p.default) for p in params}
+    options = {p.name: (None if p.default is inspect.Parameter.empty else p.default) for p in params}
+    return {**options, EXCLUDE: []} if _can_have_labels(name) else options
 
 
 def _entry(name: str) -> Entry:
@@ -65,7 +75,12 @@ def load_dataset(name: str, **options) -> Dataset:
                 if p.default is inspect.Parameter.empty and k not in options]
     if required:
         raise DataError(f"data set {name!r} needs option {', '.join(map(repr, required))} (e.g. the file to read).")
-    return entry.loader(**options)
+    if not _can_have_labels(name):
+        return entry.loader(**options)
+    excluded = as_label_list(EXCLUDE, options.pop(EXCLUDE, None))
+    dataset = exclude_from_training(entry.loader(**options), excluded)
+    dataset.source = {**dataset.source, EXCLUDE: excluded}
+    return dataset
 
 
 def list_datasets() -> list[dict]:
