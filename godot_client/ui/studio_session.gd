@@ -309,16 +309,18 @@ func probe_control() -> void:
 
 
 ## Sends an op; `on_reply` (optional) gets the finished [VaeStudioRequest] (its `is_ok()`,
-## `result()`, `error_code()`). Errors also go out as `request_failed`.
-func send(op: String, args: Dictionary = {}, on_reply: Callable = Callable()) -> void:
+## `result()`, `error_code()`). Errors also go out as `request_failed`. Returns the request (its
+## `id` is what `cancel` takes), or null without a client.
+func send(op: String, args: Dictionary = {}, on_reply: Callable = Callable()) -> VaeStudioRequest:
 	if client == null:
 		request_failed.emit(op, "The Studio has no backend client.")
-		return
+		return null
 	var request: VaeStudioRequest = client.request(op, args)
 	if request.done:
 		_on_reply(request.reply, request, on_reply)
 	else:
 		request.finished.connect(_on_reply.bind(request, on_reply), CONNECT_ONE_SHOT)
+	return request
 
 
 ## Asks for the status now (after an op that changed it) instead of waiting for the stream.
