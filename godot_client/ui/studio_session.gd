@@ -41,6 +41,8 @@ signal layers_received(message: Dictionary)
 signal eval_received(message: Dictionary)
 ## [member metrics_history] changed: a history reply was merged, or a live point added.
 signal history_changed
+## [member highlighted_rows] changed.
+signal highlight_changed
 
 ## Buckets asked of `metrics.history`: the curve from step 1 in this many points.
 const HISTORY_POINTS: int = 1000
@@ -110,6 +112,12 @@ var path: Array[PackedFloat32Array] = []:
 	set(value):
 		path = value
 		path_changed.emit()
+## Data-set rows the latent view rings (e.g. the Anomaly page's flagged rows); setting it emits
+## [signal highlight_changed].
+var highlighted_rows := PackedInt32Array():
+	set(value):
+		highlighted_rows = value
+		highlight_changed.emit()
 ## The whole z on show (read-only): the last decode's, else the anchor, else the newest frame's
 ## center; empty before any frame or status gives the width.
 var current_z: PackedFloat32Array:

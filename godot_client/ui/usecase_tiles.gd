@@ -205,3 +205,18 @@ static func cells_of(arr: Variant, max_values: int = 4) -> Array:
 				parts.append("… (%d)" % width)
 			out.append("\n".join(parts))
 	return out
+
+
+## The first `max_rows` rows of a `recons` stream message: {"indices": PackedInt32Array,
+## "originals": their cells}; {} when the message has none (for pages that show originals of
+## fixed test rows beside what an op made of them).
+static func recons_rows(message: Dictionary, max_rows: int) -> Dictionary:
+	var arr: Variant = message.get("indices")
+	if not arr is Dictionary or not VaeStudioArray.validate(arr).is_empty():
+		return {}
+	var indices: PackedInt32Array = VaeStudioArray.to_int32(arr)
+	var originals: Array = cells_of(message.get("originals"))
+	var n: int = mini(indices.size(), max_rows)
+	if n == 0 or originals.size() != indices.size():
+		return {}
+	return {"indices": indices.slice(0, n), "originals": originals.slice(0, n)}
