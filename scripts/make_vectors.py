@@ -208,6 +208,38 @@ def history_reply():
                    "test_loss": stats([nan, 6.5, nan], [nan, 6.5, nan], [nan, 6.5, nan])}}}
 
 
+def i32_array(values):
+    return {"dtype": "i32", "shape": [len(values)], "data": struct.pack(f"<{len(values)}i", *values)}
+
+
+def denoise_reply():
+    """Two 2x2 grey rows: clean, noisy, denoised, and the PSNR of each against the clean rows."""
+    return {"v": 1, "id": 60, "ok": True, "result": {
+        "clean": u8_array([0, 255, 255, 0, 255, 255, 0, 0], [2, 2, 2]),
+        "noisy": u8_array([64, 200, 230, 40, 180, 255, 90, 10], [2, 2, 2]),
+        "denoised": u8_array([16, 240, 236, 20, 240, 250, 24, 8], [2, 2, 2]),
+        "psnr_noisy": f32_array([14.5, 12.25], [2]), "psnr_denoised": f32_array([25.5, 26.0], [2]),
+        "psnr_noisy_mean": 13.375, "psnr_denoised_mean": 25.75}}
+
+
+def anomaly_reply():
+    """Four test rows, the two of class 0 scored highest: a perfect ranking (AUC 1)."""
+    return {"v": 1, "id": 61, "ok": True, "result": {
+        "scores": f32_array([40.5, 21.0, 38.25, 19.5], [4]), "indices": i32_array([3, 8, 11, 20]),
+        "labels": i32_array([0, 4, 0, 7]), "auc": 1.0, "average_precision": 1.0,
+        "roc_fpr": f32_array([0.0, 0.0, 0.0, 1.0], [4]), "roc_tpr": f32_array([0.0, 0.5, 1.0, 1.0], [4])}}
+
+
+def compress_reply():
+    """latent_dim 3, 3 bits: row 0 levels [0, 7, 3] = bits 000 111 011 + 7 zero bits = 0x1d 0x80,
+    row 1 levels [5, 2, 6] = 101 010 110 + 7 zero bits = 0xab 0x00; lo/hi the codec's header."""
+    return {"v": 1, "id": 63, "ok": True, "result": {
+        "codes": bytes([0x1D, 0x80, 0xAB, 0x00]), "bytes_per_row": 2, "raw_bytes_per_row": 4,
+        "lo": f32_array([-2.0, -1.0, 0.0], [3]), "hi": f32_array([2.0, 1.0, 4.0], [3]),
+        "reconstructions": u8_array([0, 250, 240, 8, 230, 255, 10, 0], [2, 2, 2]),
+        "psnr": f32_array([22.5, 18.75], [2]), "psnr_mean": 20.625}}
+
+
 # Whole message bodies: what a client sends or receives, byte for byte.
 MESSAGES = [
     ("request", "hello", {"v": 1, "id": 1, "op": "hello", "args": {"client": "godot", "protocol": 1}}),
@@ -226,7 +258,7 @@ MESSAGES = [
     ("request", "run.export of two items", {"v": 1, "id": 10, "op": "run.export", "args": {"items": ["latents", "samples"]}}),
     ("request", "eval", {"v": 1, "id": 11, "op": "eval", "args": {"split": "test", "iw_samples": 100}}),
     ("reply", "run.list reply", {"v": 1, "id": 12, "ok": True, "result": {"runs": [{"run": "vae-digits-20261125-120000-ab12", "model": "vae", "data": "digits", "step": 3000, "created": "2026-11-25T12:00:00+0000"}]}}),
-    ("reply", "eval reply", {"v": 1, "id": 11, "ok": True, "result": {"split": "test", "n": 180, "elbo": -19.5, "recon": 16.0, "kl": 3.5, "active_units": 2, "per_dim_kl": [1.75, 1.75], "nll": 18.5, "iw_samples": 100}}),
+    ("reply", "eval reply", {"v": 1, "id": 11, "ok": True, "result": {"split": "test", "n": 180, "elbo": -19.5, "recon": 16.0, "kl": 3.5, "active_units": 2, "per_dim_kl": [1.75, 1.75], "nll": 18.5, "iw_samples": 100, "bits_per_dim": 18.5 / (64 * math.log(2))}}),
     ("reply", "decode reply for vector data", {"v": 1, "id": 13, "ok": True, "result": {"values": f32_array([0.25, -1.5], [1, 2])}}),
     ("request", "eval with a time limit", {"v": 1, "id": 14, "op": "eval", "args": {"iw_samples": 5000, "time_limit_s": 30.0}}),
     ("request", "cancel an earlier request", {"v": 1, "id": 15, "op": "cancel", "args": {"id": 14}}),
@@ -249,6 +281,15 @@ MESSAGES = [
     ("reply", "trace reply, digits MLP", trace_reply()),
     ("request", "metrics.history of the live run in at most 3 buckets", {"v": 1, "id": 50, "op": "metrics.history", "args": {"since_step": 0, "max_points": 3}}),
     ("reply", "metrics.history reply, 3 buckets of loss and test_loss", history_reply()),
+    # use cases (protocol/README.md §5.4)
+    ("request", "denoise two rows, gaussian noise at level 0.3, seed 1", {"v": 1, "id": 60, "op": "denoise", "args": {"indices": i32_array([0, 5]), "noise": {"kind": "gaussian", "level": 0.3}, "seed": 1}}),
+    ("reply", "denoise reply, two 2x2 images", denoise_reply()),
+    ("request", "anomaly of the default test rows, class 0 unusual", {"v": 1, "id": 61, "op": "anomaly", "args": {"positive_labels": [0]}}),
+    ("reply", "anomaly reply, 4 rows with labels, AUC and ROC", anomaly_reply()),
+    ("request", "anomaly of two rows given as x, importance-sampled", {"v": 1, "id": 62, "op": "anomaly", "args": {"x": f32_array([0.0, 1.0, 0.5, 0.25], [2, 2]), "iw_samples": 100, "time_limit_s": 30.0}}),
+    ("reply", "anomaly reply for rows given as x: scores only", {"v": 1, "id": 62, "ok": True, "result": {"scores": f32_array([3.5, 12.25], [2])}}),
+    ("request", "compress two rows at 3 bits", {"v": 1, "id": 63, "op": "compress", "args": {"indices": i32_array([0, 5]), "bits": 3}}),
+    ("reply", "compress reply, 2 rows, latent_dim 3 at 3 bits: levels [0, 7, 3] and [5, 2, 6]", compress_reply()),
 ]
 
 # Requests a server MUST answer with exactly one error reply of this code (and keep running).

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from vaestudio import PROTOCOL_VERSION, __version__, op_args, ops_inference, ops_runs, ops_training
+from vaestudio import PROTOCOL_VERSION, __version__, op_args, ops_inference, ops_runs, ops_training, ops_usecases
 from vaestudio.errors import ConfigError
 from vaestudio.session import Session
 
@@ -65,4 +65,8 @@ OPS: dict[str, Op] = {
     "metrics.history": Op(ops_runs.metrics_history, deferred=True),
     "eval": Op(ops_runs.evaluate, deferred=True),
     "cancel": Op(ops_runs.cancel, deferred=True),
+    # use cases (protocol/README.md §5.4)
+    "denoise": Op(ops_usecases.denoise),
+    "anomaly": Op(ops_usecases.anomaly, deferred=True),
+    "compress": Op(ops_usecases.compress),
 }

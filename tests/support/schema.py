@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "protocol" / "schema.json").read_text())
-_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "map": (dict,), "list": (list,)}
+_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "map": (dict,), "list": (list,),
+          "bin": (bytes,)}
 
 
 def check_fields(message: dict, spec: dict, where: str) -> list[str]:
