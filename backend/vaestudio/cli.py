@@ -10,6 +10,8 @@ import signal
 import sys
 from pathlib import Path
 
+from vaestudio.cli_usecases import USECASE_COMMANDS, add_usecase_commands
+
 log = logging.getLogger("vaestudio")
 
 RUNS_DIR_ENV = "VAESTUDIO_RUNS_DIR"
@@ -19,6 +21,7 @@ COMMANDS = {  # name -> one line, shown by `vaestudio` alone and by `vaestudio -
     "runs": "list the saved runs",
     "export": "write a run's checkpoint, latents, pictures and ONNX decoder into its folder",
     "eval": "test ELBO, recon, KL, IS-NLL and active units of a saved run",
+    **USECASE_COMMANDS,
 }
 EXAMPLES = """\
 examples:
@@ -44,7 +47,7 @@ class _Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpF
 
 def usage() -> str:
     """What `vaestudio` alone prints: the commands and a few examples, like `git` and `pip` do."""
-    commands = "\n".join(f"  {name:8s} {line}" for name, line in COMMANDS.items())
+    commands = "\n".join(f"  {name:10s} {line}" for name, line in COMMANDS.items())
     return (f"usage: vaestudio [-v] [--runs-dir DIR] <command> [options]\n\n"
             f"VAE Studio: train VAEs live, explore them from Godot.\n\ncommands:\n{commands}\n\n{EXAMPLES}\n"
             "'vaestudio <command> --help' lists a command's flags and their defaults.")
@@ -454,6 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--iw-samples", type=int, default=100, metavar="K",
                    help="importance samples for the NLL; 0 = skip the NLL")
     _add_data_access_flags(v, serving=False)
+    add_usecase_commands(command)
     return p
 
 

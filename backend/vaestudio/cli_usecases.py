@@ -1,0 +1,219 @@
+"""`vaestudio <use case> RUN …`: the use cases of protocol/README.md §5.4 on a saved run.
+
+Each command loads the run's model and data set (as `vaestudio eval` does), calls the same
+vaestudio.usecases function the server's op calls, and prints a readable table, or JSON with
+--json. cli.py registers them with `add_usecase_commands`; USECASE_COMMANDS are their usage lines.
+Imports of torch and the models stay inside the functions, so `vaestudio --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Callable
+
+log = logging.getLogger("vaestudio")
+
+USECASE_COMMANDS = {  # name -> one line, shown by `vaestudio` alone and by `vaestudio --help`
+    "denoise": "corrupt test rows of a saved run and denoise them; PSNR before and after",
+    "anomaly": "score rows (test split or your own file) by how unusual the run's model finds them",
+    "compress": "quantised latent codes of a saved run: bytes per row against raw, and PSNR",
+}
+
+
+def add_usecase_commands(command: Callable[[str, Callable], argparse.ArgumentParser]) -> None:
+    """Adds the use-case subcommands through cli.build_parser's `command(name, func)`."""
+    from vaestudio.cli import _add_data_access_flags
+
+    d = command("denoise", _denoise)
+    _run_flags(d)
+    d.add_argument("--noise", default="gaussian", choices=["gaussian", "salt_pepper", "mask"],
+                   help="gaussian: add N(0, level²); salt_pepper: a level fraction set to 0 or 1; mask: set to 0")
+    d.add_argument("--level", type=float, default=0.3, help="noise level from 0 to 1 (σ for gaussian)")
+    d.add_argument("--seed", type=int, default=0, help="seed of the noise")
+    _add_data_access_flags(d, serving=False)
+
+    a = command("anomaly", _anomaly)
+    _run_flags(a)
+    a.add_argument("--positive-labels", type=int, nargs="+", metavar="LABEL",
+                   help="the classes that count as unusual: prints the ROC AUC and average precision")
+    a.add_argument("--iw-samples", type=int, default=0, metavar="K",
+                   help="score by the importance-sampled NLL with K samples; 0 = the negative ELBO")
+    a.add_argument("--file", metavar="PATH", help="score the rows of your own file instead (CSV, NPY, NPZ or a "
+                                                 "folder of images, read like the `file` data set)")
+    a.add_argument("--top", type=int, default=10, metavar="N", help="rows of the most-unusual table")
+    a.add_argument("--seed", type=int, default=0, help="seed of the ELBO / importance samples")
+    _add_data_access_flags(a, serving=False)
+
+    c = command("compress", _compress)
+    _run_flags(c)
+    c.add_argument("--bits", type=int, nargs="+", default=[8], metavar="B",
+                   help="bits per latent dimension, 1 to 16; several give a rate-distortion table")
+    _add_data_access_flags(c, serving=False)
+
+
+def _run_flags(p: argparse.ArgumentParser) -> None:
+    from vaestudio.usecases.rows import DEFAULT_ROWS
+
+    p.add_argument("run", help="the run's name, as `vaestudio runs` lists it")
+    p.add_argument("--rows", type=int, default=DEFAULT_ROWS, metavar="N",
+                   help="work on the test split's first N rows (fewer when the split is smaller)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _load(args: argparse.Namespace):
+    """The run's (model, dataset), as `vaestudio eval` loads them; raises UserError."""
+    from vaestudio import cli, loading
+
+    store = cli._store(args)
+    cli._allow_run_data(args, store, args.run)
+    return loading.model_from_run(args.run, store, cli._data_dirs(args))
+
+
+def _test_rows(dataset, n: int):
+    from vaestudio.errors import UserError
+    from vaestudio.usecases import rows
+
+    if n < 1:
+        raise UserError(f"--rows must be at least 1, got {n}")
+    return rows.select(dataset, dataset.test_idx[:n].numpy())
+
+
+def _guarded(work: Callable[[], dict], render: Callable[[dict], str], as_json: bool) -> int:
+    """Runs the command's work; a UserError is logged as one sentence, exit status 2."""
+    from vaestudio.errors import UserError
+
+    try:
+        result = work()
+    except UserError as exc:
+        log.error("%s", exc)
+        return 2
+    print(json.dumps(result) if as_json else render(result))
+    return 0
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    """Plain aligned columns, numbers right-aligned, as `vaestudio runs` prints its list."""
+    cells = [header] + [[f"{v:.2f}" if isinstance(v, float) else str(v) for v in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    return "\n".join("  ".join(c.rjust(w) if k else c.ljust(w) for k, (c, w) in enumerate(zip(r, widths))).rstrip()
+                     for r in cells)
+
+
+# ----- denoise ---------------------------------------------------------------------------------
+def _denoise(args: argparse.Namespace) -> int:
+    def work() -> dict:
+        from vaestudio.usecases.denoise import denoise
+
+        model, dataset = _load(args)
+        rows = _test_rows(dataset, args.rows)
+        r = denoise(model, dataset, rows, args.noise, args.level, args.seed)
+        return {"run": args.run, "noise": args.noise, "level": args.level, "seed": args.seed, "n": len(rows),
+                "indices": rows.indices.tolist(), "psnr_noisy": r["psnr_noisy"].tolist(),
+                "psnr_denoised": r["psnr_denoised"].tolist(), "psnr_noisy_mean": r["psnr_noisy_mean"],
+                "psnr_denoised_mean": r["psnr_denoised_mean"]}
+
+    def render(r: dict) -> str:
+        gain = r["psnr_denoised_mean"] - r["psnr_noisy_mean"]
+        return (f"{r['run']}: {r['n']} test rows, {r['noise']} noise at level {r['level']:g} (seed {r['seed']})\n"
+                + table(["PSNR (dB)", "mean", "min", "max"],
+                        [[name, float(sum(v) / len(v)), float(min(v)), float(max(v))]
+                         for name, v in (("noisy", r["psnr_noisy"]), ("denoised", r["psnr_denoised"]))])
+                + f"\ngain: {gain:+.2f} dB")
+
+    return _guarded(work, render, args.json)
+
+
+# ----- anomaly ---------------------------------------------------------------------------------
+def _anomaly(args: argparse.Namespace) -> int:
+    def work() -> dict:
+        from vaestudio.errors import UserError
+        from vaestudio.usecases.anomaly import anomaly
+
+        if not 0 <= args.iw_samples <= 5000:
+            raise UserError(f"--iw-samples must be from 0 to 5000, got {args.iw_samples}")
+        model, dataset = _load(args)
+        if args.file:
+            dataset, rows = _file_rows(args, dataset)
+        else:
+            rows = _test_rows(dataset, args.rows)
+        r = anomaly(model, dataset, rows, args.iw_samples, args.positive_labels, args.seed)
+        out = {"run": args.run, "source": args.file or f"{dataset.name} test split", "n": len(rows),
+               "score": "IS-NLL" if args.iw_samples > 1 else "negative ELBO",
+               "scores": r["scores"].tolist(), "indices": r["indices"].tolist()}
+        if "labels" in r:
+            out["labels"] = r["labels"].tolist()
+        for key in ("auc", "average_precision"):
+            if key in r:
+                out[key] = r[key]
+        return out
+
+    def render(r: dict) -> str:
+        scores = r["scores"]
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])[: max(0, args.top)]
+        labels = r.get("labels")
+        lines = [f"{r['run']}: {r['n']} rows of {r['source']}, scored by the {r['score']} (nats; higher = more "
+                 f"unusual); mean {sum(scores) / len(scores):.2f}"]
+        if "auc" in r:
+            lines.append(f"positive labels {args.positive_labels}: ROC AUC {r['auc']:.3f}, "
+                         f"average precision {r['average_precision']:.3f}")
+        lines.append(f"most unusual {len(order)}:")
+        lines.append(table(["rank", "row", *(["label"] if labels else []), "score"],
+                           [[k + 1, r["indices"][i], *([labels[i]] if labels else []), float(scores[i])]
+                            for k, i in enumerate(order)]))
+        return "\n".join(lines)
+
+    return _guarded(work, render, args.json)
+
+
+def _file_rows(args: argparse.Namespace, run_dataset):
+    """The user's own file as (dataset, rows): read like the `file` data set (with the run's file
+    options when the run was trained on a file), every row, checked against the run's row width."""
+    import numpy as np
+
+    from vaestudio import loading
+    from vaestudio.errors import UserError
+    from vaestudio.usecases.rows import Rows
+
+    path = Path(args.file).expanduser().absolute()
+    if not path.exists():
+        raise UserError(f"--file {args.file} does not exist.")
+    options = {}
+    if run_dataset.source.get("name") == "file":  # read it as the run's own data was read
+        skip = ("name", "path", "labels_path", "exclude_labels", "test_fraction", "seed")
+        options = {k: v for k, v in run_dataset.source.items() if k not in skip}
+    dataset = loading.load_data({"name": "file", "path": str(path), **options}, [path])
+    if dataset.input_dim != run_dataset.input_dim:
+        raise UserError(f"--file {args.file} has {dataset.input_dim} values per row "
+                        f"(shape {list(dataset.image_shape or (dataset.input_dim,))}); the run's model takes "
+                        f"{run_dataset.input_dim} (shape {list(run_dataset.image_shape or (run_dataset.input_dim,))}).")
+    return dataset, Rows(dataset.x, np.arange(dataset.n), dataset.labels)
+
+
+# ----- compress --------------------------------------------------------------------------------
+def _compress(args: argparse.Namespace) -> int:
+    def work() -> dict:
+        from vaestudio.usecases.compress import check_bits, compress
+
+        for b in args.bits:
+            check_bits(b)
+        model, dataset = _load(args)
+        rows = _test_rows(dataset, args.rows)
+        out = []
+        for b in args.bits:
+            r = compress(model, dataset, rows, b)
+            out.append({"bits": b, "bytes_per_row": r["bytes_per_row"], "raw_bytes_per_row": r["raw_bytes_per_row"],
+                        "ratio": r["raw_bytes_per_row"] / r["bytes_per_row"], "psnr_mean": r["psnr_mean"]})
+        return {"run": args.run, "n": len(rows), "latent_dim": int(model.latent_dim), "results": out}
+
+    def render(r: dict) -> str:
+        head = f"{r['run']}: {r['n']} test rows, latent_dim {r['latent_dim']} (mu quantised per dimension)"
+        return head + "\n" + table(
+            ["bits", "bytes/row", "raw bytes/row", "ratio", "PSNR (dB)"],
+            [[x["bits"], x["bytes_per_row"], x["raw_bytes_per_row"], f"{x['ratio']:.1f}x",
+              x["psnr_mean"] if math.isfinite(x["psnr_mean"]) else "inf"] for x in r["results"]])
+
+    return _guarded(work, render, args.json)
