@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` serves, `make test` tests. Each sets itself up.
-.PHONY: run test venv bench bench-models screenshots
+.PHONY: run test venv bench bench-models bench-usecases screenshots
 
 venv:
 	@scripts/setup_venv.sh
@@ -20,6 +20,9 @@ bench: venv
 
 bench-models: venv
 	.venv/bin/python bench/bench_models.py
+
+bench-usecases: venv
+	.venv/bin/python bench/bench_usecases.py
 
 # Every view of the Studio, rendered against a live backend under Xvfb, into docs/screenshots/
 # (and the main view into docs/screenshot.png for the README).

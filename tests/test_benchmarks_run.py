@@ -57,3 +57,11 @@ def test_insights_benchmark_prints_the_snapshots_share_of_training_time():
     out = run("bench/bench_insights.py", "--seconds", "0.2", "--rounds", "1", "--rows", "300")
     for words in ("digits MLP", "784-400-20 MLP", "ratio on/off", "% of training time"):
         assert words in out, out
+
+
+def test_usecases_benchmark_prints_a_table_per_use_case():
+    out = run("bench/bench_usecases.py", "--steps", "50", "--shapes-n", "500", "--iw", "5",
+              "--only", "denoise", "anomaly", "compress")
+    for words in ("### Denoising", "| digits | gaussian 0.3 |", "### Anomaly detection", "| digits28 | 0 |",
+                  "### Compression", "| shapes | 10 | 8 | 10 | 4096 |"):
+        assert words in out, out

@@ -320,6 +320,15 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_from_run(args: argparse.Namespace):
+    """`args.run`'s (model, dataset), as eval loads them, for the use-case commands; raises UserError."""
+    from vaestudio import loading
+
+    store = _store(args)
+    _allow_run_data(args, store, args.run)
+    return loading.model_from_run(args.run, store, _data_dirs(args))
+
+
 # ---------------------------------------------------------------- flags
 
 def _add_global_flags(p: argparse.ArgumentParser, *, on_subcommand: bool) -> None:
@@ -457,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--iw-samples", type=int, default=100, metavar="K",
                    help="importance samples for the NLL; 0 = skip the NLL")
     _add_data_access_flags(v, serving=False)
-    add_usecase_commands(command)
+    add_usecase_commands(command, _add_data_access_flags, _model_from_run)
     return p
 
 

@@ -24,19 +24,22 @@ USECASE_COMMANDS = {  # name -> one line, shown by `vaestudio` alone and by `vae
 }
 
 
-def add_usecase_commands(command: Callable[[str, Callable], argparse.ArgumentParser]) -> None:
-    """Adds the use-case subcommands through cli.build_parser's `command(name, func)`."""
-    from vaestudio.cli import _add_data_access_flags
+def add_usecase_commands(command: Callable[[str, Callable], argparse.ArgumentParser],
+                         data_access_flags: Callable, load_run: Callable) -> None:
+    """Adds the use-case subcommands through cli.build_parser's `command(name, func)`; cli.py hands
+    in its --data-dir flags and its saved-run loader (args -> (model, dataset)), so this module
+    does not import cli (which imports it)."""
+    d, a, c = command("denoise", _denoise), command("anomaly", _anomaly), command("compress", _compress)
+    for p in (d, a, c):  # each use-case command reads args.load_run; add yours here too
+        p.set_defaults(load_run=load_run)
 
-    d = command("denoise", _denoise)
     _run_flags(d)
     d.add_argument("--noise", default="gaussian", choices=["gaussian", "salt_pepper", "mask"],
                    help="gaussian: add N(0, level²); salt_pepper: a level fraction set to 0 or 1; mask: set to 0")
     d.add_argument("--level", type=float, default=0.3, help="noise level from 0 to 1 (σ for gaussian)")
     d.add_argument("--seed", type=int, default=0, help="seed of the noise")
-    _add_data_access_flags(d, serving=False)
+    data_access_flags(d, serving=False)
 
-    a = command("anomaly", _anomaly)
     _run_flags(a)
     a.add_argument("--positive-labels", type=int, nargs="+", metavar="LABEL",
                    help="the classes that count as unusual: prints the ROC AUC and average precision")
@@ -46,13 +49,12 @@ def add_usecase_commands(command: Callable[[str, Callable], argparse.ArgumentPar
                                                  "folder of images, read like the `file` data set)")
     a.add_argument("--top", type=int, default=10, metavar="N", help="rows of the most-unusual table")
     a.add_argument("--seed", type=int, default=0, help="seed of the ELBO / importance samples")
-    _add_data_access_flags(a, serving=False)
+    data_access_flags(a, serving=False)
 
-    c = command("compress", _compress)
     _run_flags(c)
     c.add_argument("--bits", type=int, nargs="+", default=[8], metavar="B",
                    help="bits per latent dimension, 1 to 16; several give a rate-distortion table")
-    _add_data_access_flags(c, serving=False)
+    data_access_flags(c, serving=False)
 
 
 def _run_flags(p: argparse.ArgumentParser) -> None:
@@ -65,12 +67,8 @@ def _run_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace):
-    """The run's (model, dataset), as `vaestudio eval` loads them; raises UserError."""
-    from vaestudio import cli, loading
-
-    store = cli._store(args)
-    cli._allow_run_data(args, store, args.run)
-    return loading.model_from_run(args.run, store, cli._data_dirs(args))
+    """The run's (model, dataset), loaded by cli.py's loader (as `vaestudio eval` loads them)."""
+    return args.load_run(args)
 
 
 def _test_rows(dataset, n: int):

@@ -88,11 +88,26 @@ def compress(session: Session, args: dict) -> dict:
     if "bits" not in args:
         raise ConfigError("'bits' is required: an integer from 1 to 16 (bits per latent dimension)")
     bits = op_args.integer(args, "bits", compress_case.MIN_BITS, compress_case.MAX_BITS)
-    r = compress_case.compress(session.inference.model(), dataset, rows, bits)
+    snap = session.trainer.snapshot
+    model = session.inference.model()  # the weights of snap (or a newer snapshot's; lo, hi go with the codes)
+    r = compress_case.compress(model, dataset, rows, bits, _codec_header(session, snap, model))
     return {"codes": r["codes"], "bytes_per_row": r["bytes_per_row"], "raw_bytes_per_row": r["raw_bytes_per_row"],
             "lo": array(r["lo"], "f32"), "hi": array(r["hi"], "f32"),
             "reconstructions": rowsel.output_array(dataset, r["reconstructions"]),
             "psnr": array(r["psnr"], "f32"), "psnr_mean": r["psnr_mean"]}
+
+
+_headers: dict[int, tuple] = {}  # id(session) -> (weights snapshot, its (lo, hi)): compress's codec header
+
+
+def _codec_header(session: Session, snap, model) -> tuple:
+    """lo, hi for the weights of `snap`, computed once per snapshot: a bits slider asks again and
+    again, and encoding the training split is the costly part. The snapshot object itself is the
+    key (held here, so a later one cannot be mistaken for it)."""
+    cached = _headers.get(id(session))
+    if cached is None or cached[0] is not snap:
+        cached = _headers[id(session)] = (snap, compress_case.latent_range(model, session.trainer.dataset))
+    return cached[1]
 
 
 # ----- style, analogy, attribute, features, generation (helper usecases-b) -----------------------

@@ -77,11 +77,13 @@ def raw_bytes_per_row(dataset: Dataset) -> int:
     return dataset.input_dim if dataset.image_shape else 4 * dataset.input_dim
 
 
-def compress(model: BaseVAE, dataset: Dataset, rows: Rows, bits: int = 8) -> dict:
+def compress(model: BaseVAE, dataset: Dataset, rows: Rows, bits: int = 8,
+             header: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
     """codes (bytes), bytes_per_row, raw_bytes_per_row, lo, hi (Z,) f32, reconstructions (n, D) f32,
-    psnr (n,) f32 dB against the rows, psnr_mean."""
+    psnr (n,) f32 dB against the rows, psnr_mean. `header`: latent_range(model, dataset) when the
+    caller has it already (it encodes the whole training split)."""
     bits = check_bits(bits)
-    lo, hi = latent_range(model, dataset)
+    lo, hi = header if header is not None else latent_range(model, dataset)
     mu, _ = rowsel.encode(model, rows)  # (n, Z)
     codes = pack(quantise(mu, lo, hi, bits), bits)
     z = dequantise(unpack(codes, len(rows), mu.shape[1], bits), lo, hi, bits)  # what a receiver decodes
