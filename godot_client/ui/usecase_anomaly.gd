@@ -27,6 +27,9 @@ var threshold: float = 0.0
 var flagged := PackedInt32Array()
 var unusual := PackedInt32Array()
 var last_args: Dictionary = {}
+## The run "train without" started (from its reply) and the class it leaves out.
+var started_run: String = ""
+var started_without: int = -1
 var results_shown: int = 0
 var error: String = ""
 var message: String = ""
@@ -75,6 +78,7 @@ func _ready() -> void:
 		plot.custom_minimum_size = Vector2(260, 150)
 		plots.add_child(plot)
 	histogram.title = "Scores (nats; higher = more unusual)"
+	histogram.x_label = "score (nats)"
 	histogram.y_label = "rows"
 	roc_plot.title = "ROC curve"
 	roc_plot.x_label = "false-positive rate"
@@ -182,6 +186,8 @@ func train_without() -> void:
 
 func _on_new_run_reply(request: VaeStudioRequest, label: int) -> void:
 	if request.is_ok():
+		started_run = str(request.result().get("run", ""))
+		started_without = label
 		_show(
 			(
 				(
@@ -275,6 +281,8 @@ func _show_scores() -> void:
 	var what: String = "%d test rows scored" % scored.scores.size()
 	if not scored.positive_labels.is_empty():
 		what += " · positives: class %s" % ", ".join(Array(scored.positive_labels).map(str))
+	if not started_run.is_empty() and started_run == str(StudioSession.status.get("run", "")):
+		what += " · this run trains without class %d" % started_without
 	_show(what, StudioPalette.TEXT_DIM)
 	_fetch_tiles()
 

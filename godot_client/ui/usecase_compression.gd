@@ -55,6 +55,7 @@ func _ready() -> void:
 	bits_slider.tick_count = 16
 	bits_slider.ticks_on_borders = true
 	bits_slider.custom_minimum_size = Vector2(220, 0)
+	bits_slider.size_flags_horizontal = Control.SIZE_EXPAND_FILL
 	bits_slider.size_flags_vertical = Control.SIZE_SHRINK_CENTER
 	header.add_child(bits_slider)
 	header.add_child(_bits_value)
@@ -79,6 +80,7 @@ func _ready() -> void:
 	plot.title = "Rate–distortion"
 	plot.x_label = "bits per image"
 	plot.y_label = "PSNR (dB)"
+	plot.legend_at_bottom = true
 	body.add_child(plot)
 	_message.autowrap_mode = TextServer.AUTOWRAP_WORD_SMART
 	add_child(_message)

@@ -63,7 +63,6 @@ func _ready() -> void:
 	var figures := HBoxContainer.new()
 	add_child(figures)
 	gain_label.add_theme_font_size_override("font_size", 30)
-	gain_label.add_theme_color_override("font_color", StudioPalette.ACCENT)
 	figures.add_child(gain_label)
 	_summary.size_flags_horizontal = Control.SIZE_EXPAND_FILL
 	_summary.autowrap_mode = TextServer.AUTOWRAP_WORD_SMART
@@ -155,6 +154,10 @@ func _on_reply(request: VaeStudioRequest) -> void:
 		error = ""
 		tiles.set_rows(PackedStringArray(["clean", "noisy", "denoised"]), shown["rows"])
 		gain_label.text = shown["gain_text"]
+		var gained: bool = float(shown["gain"]) > 0.0
+		gain_label.add_theme_color_override(
+			"font_color", StudioPalette.OK if gained else StudioPalette.WARN
+		)
 		_summary.text = shown["summary"]
 		_show(
 			(
@@ -218,7 +221,7 @@ static func view_of(result: Dictionary, max_rows: int) -> Dictionary:
 	out["mean_noisy"] = mean_noisy
 	out["mean_denoised"] = mean_denoised
 	out["gain"] = gain
-	out["gain_text"] = "%+.1f dB" % gain
+	out["gain_text"] = "%+.1f dB gain" % gain
 	out["summary"] = (
 		"PSNR noisy %.1f dB → denoised %.1f dB (mean of %d test rows; tiles: the first %d)"
 		% [mean_noisy, mean_denoised, n, rows.size()]

@@ -16,6 +16,8 @@ var x_label: String = ""
 var y_label: String = ""
 ## Text in the plot's top-left corner, in large type (e.g. "AUC 0.934").
 var note: String = ""
+## The legend in the bottom-right corner instead of the top-right (for rising curves).
+var legend_at_bottom: bool = false
 ## Everything drawn: each {"kind": "line"|"bars"|"vline", "color", "name", …} (see the add_*).
 var series: Array[Dictionary] = []
 
@@ -76,7 +78,7 @@ func ranges() -> Array[Vector2]:
 	var hi := Vector2(-INF, -INF)
 	for s: Dictionary in series:
 		var xs := PackedFloat32Array()
-		var ys := PackedFloat32Array([0.0])
+		var ys := PackedFloat32Array()
 		match s["kind"]:
 			"line":
 				for p: Vector2 in s["points"]:
@@ -84,6 +86,7 @@ func ranges() -> Array[Vector2]:
 					ys.append(p.y)
 			"bars":
 				xs = s["edges"]
+				ys.append(0.0)  # bars stand on zero
 				ys.append_array(s["counts"])
 			"vline":
 				xs.append(s["x"])
@@ -96,7 +99,7 @@ func ranges() -> Array[Vector2]:
 				lo.y = minf(lo.y, y)
 				hi.y = maxf(hi.y, y)
 	var x := _x_range if _fixed_x else _padded(lo.x, hi.x)
-	var y := _y_range if _fixed_y else _padded(lo.y, hi.y * 1.05 if hi.y > 0 else hi.y)
+	var y := _y_range if _fixed_y else _padded(lo.y, hi.y + (hi.y - lo.y) * 0.08)
 	return [x, y]
 
 
@@ -202,7 +205,7 @@ func _draw_bars(s: Dictionary) -> void:
 	var edges: PackedFloat32Array = s["edges"]
 	var counts: PackedFloat32Array = s["counts"]
 	var fill: Color = s["color"]
-	fill.a = 0.6
+	fill.a = 0.85
 	for i in mini(counts.size(), edges.size() - 1):
 		if counts[i] <= 0.0:
 			continue
@@ -223,10 +226,13 @@ func _draw_line_series(s: Dictionary) -> void:
 
 
 func _draw_legend(font: Font, area: Rect2) -> void:
+	var names: Array[Dictionary] = series.filter(
+		func(s: Dictionary) -> bool: return not str(s["name"]).is_empty()
+	)
 	var y: float = area.position.y + 14.0
-	for s: Dictionary in series:
-		if str(s["name"]).is_empty():
-			continue
+	if legend_at_bottom:
+		y = area.end.y - 6.0 - 15.0 * (names.size() - 1)
+	for s: Dictionary in names:
 		var right: float = area.end.x - 6.0
 		var width: float = font.get_string_size(s["name"], 0, -1, FONT_SIZE).x
 		draw_rect(Rect2(right - width - 14, y - 8, 9, 9), s["color"])

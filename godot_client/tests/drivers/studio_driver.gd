@@ -25,6 +25,9 @@ extends Node
 ##                              operates the Dashboard (dashboard_driver.gd)
 ##   --view="data flow" [--flow-row=I | --flow-pick=I] [--flow-resample] [--flow-animate]
 ##                              watches and operates the Data flow page (dataflow_driver.gd)
+##   --use-case=denoise|anomaly|compression [--uc-kind=K] [--uc-level=L] [--uc-positive=N]
+##     [--uc-threshold=F] [--uc-show-latent] [--uc-train-without=N] [--uc-bits=B]
+##                              operates that use-case page (usecases_driver_a.gd)
 
 const MAIN_SCENE: PackedScene = preload("res://main.tscn")
 const RunsDriver := preload("res://tests/drivers/runs_driver.gd")
@@ -36,6 +39,7 @@ const ScreenshotCapture := preload("res://tests/drivers/screenshot_capture.gd")
 const BenchDriver := preload("res://tests/drivers/bench_driver.gd")
 const DashboardDriver := preload("res://tests/drivers/dashboard_driver.gd")
 const DataFlowDriver := preload("res://tests/drivers/dataflow_driver.gd")
+const UseCasesDriverA := preload("res://tests/drivers/usecases_driver_a.gd")
 
 var _main: Control
 var _inspector: InspectorPanel
@@ -105,6 +109,21 @@ func _ready() -> void:
 		_add_dashboard_driver(options)
 	if str(options.get("view", "")).to_lower() == "data flow":
 		_add_dataflow_driver(options)
+	if str(options.get("use-case", "")).to_lower() in ["denoise", "anomaly", "compression"]:
+		_add_usecases_driver_a(options)
+
+
+func _add_usecases_driver_a(options: Dictionary) -> void:
+	var driver := UseCasesDriverA.new()
+	driver.name = "UseCasesDriverA"
+	var page_name: String = str(options.get("use-case", "")).capitalize()
+	driver.page = _main.get_node("%%%sPage" % page_name)
+	driver.overlay = _main.get_node("%LatentOverlay")
+	driver.configure(options)
+	add_child(driver)
+	if _capture != null:
+		_capture.report_parts["usecases_a"] = driver.report
+	_wait_for(func() -> bool: return driver.finished)
 
 
 func _add_dataflow_driver(options: Dictionary) -> void:

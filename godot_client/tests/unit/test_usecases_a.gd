@@ -22,7 +22,7 @@ func test_denoise_reply_becomes_rows_of_clean_noisy_denoised_tiles() -> void:
 	check_eq(view["rows"][0]["cells"].size(), 3, "clean | noisy | denoised")
 	check(view["rows"][1]["cells"][2] is Image, "image data: images")
 	check_eq(view["rows"][0]["caption"], "12.0 → 18.5 dB", "per-row PSNR")
-	check_eq(view["gain_text"], "+6.9 dB", "the gain of the means")
+	check_eq(view["gain_text"], "+6.9 dB gain", "the gain of the means")
 	check(str(view["summary"]).contains("mean of 3 test rows"), view["summary"])
 
 
@@ -137,6 +137,9 @@ func test_plot_maps_fixed_ranges_to_its_corners() -> void:
 	var ranges: Array[Vector2] = plot.ranges()
 	check_eq(ranges[0], Vector2(2, 6), "x follows the bars' edges")
 	check(ranges[1].x == 0.0 and ranges[1].y >= 5.0, "y from 0 past the tallest bar")
+	plot.clear()
+	plot.add_line(PackedVector2Array([Vector2(1, 12), Vector2(16, 17)]), Color.BLUE, "", true)
+	check_eq(plot.ranges()[1].x, 12.0, "a curve's y axis follows its values, not from 0")
 	plot.free()
 
 
