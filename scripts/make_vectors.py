@@ -240,6 +240,30 @@ def compress_reply():
         "psnr": f32_array([22.5, 18.75], [2]), "psnr_mean": 20.625}}
 
 
+def style_reply():
+    """A cvae on 2x2 images: 2 sources (rows) x 3 labels (columns), each tile 2x2."""
+    tiles = [0, 255, 255, 0, 255, 0, 0, 255, 128, 128, 128, 128,
+             16, 240, 240, 16, 240, 16, 16, 240, 100, 140, 140, 100]
+    return {"v": 1, "id": 71, "ok": True, "result": {"images": u8_array(tiles, [2, 3, 2, 2])}}
+
+
+def analogy_reply():
+    """latent_dim 2: mu_a = [0, 0], mu_b = [1, 0.5], mu_c = [-1, 2] -> z = mu_c + mu_b - mu_a = [0, 2.5]."""
+    return {"v": 1, "id": 72, "ok": True, "result": {
+        "z": f32_array([0.0, 2.5], [1, 2]), "images": u8_array([10, 200, 220, 30], [1, 2, 2]),
+        "sources": {"images": u8_array([0, 255, 255, 0, 255, 255, 0, 0, 0, 0, 255, 255], [3, 2, 2]),
+                    "labels": i32_array([1, 7, 1])}}}
+
+
+def features_reply():
+    """shapes (3 classes, 5 factors): the probes on 4 scored rows (one mistake), MIG and DCI."""
+    return {"v": 1, "id": 74, "ok": True, "result": {
+        "split": "test", "probe_accuracy": 0.75, "probe_accuracy_raw": 0.5, "probe_accuracy_pca": 0.5,
+        "knn_accuracy": 1.0, "confusion": {"dtype": "i32", "shape": [3, 3], "data": struct.pack("<9i", 2, 0, 0, 0, 1, 0, 0, 1, 0)},
+        "classes": 3, "n": 4, "n_train": 36, "mig": 0.125,
+        "dci": {"disentanglement": 0.25, "completeness": 0.375, "informativeness": 0.5}}}
+
+
 # Whole message bodies: what a client sends or receives, byte for byte.
 MESSAGES = [
     ("request", "hello", {"v": 1, "id": 1, "op": "hello", "args": {"client": "godot", "protocol": 1}}),
@@ -290,6 +314,17 @@ MESSAGES = [
     ("reply", "anomaly reply for rows given as x: scores only", {"v": 1, "id": 62, "ok": True, "result": {"scores": f32_array([3.5, 12.25], [2])}}),
     ("request", "compress two rows at 3 bits", {"v": 1, "id": 63, "op": "compress", "args": {"indices": i32_array([0, 5]), "bits": 3}}),
     ("reply", "compress reply, 2 rows, latent_dim 3 at 3 bits: levels [0, 7, 3] and [5, 2, 6]", compress_reply()),
+    ("request", "style: rows 0 and 5 as classes 0, 1 and 2", {"v": 1, "id": 71, "op": "style", "args": {"indices": i32_array([0, 5]), "labels": i32_array([0, 1, 2])}}),
+    ("reply", "style reply, 2 sources x 3 labels of 2x2 images", style_reply()),
+    ("request", "analogy: row 3 is to row 8 as row 11 is to ?", {"v": 1, "id": 72, "op": "analogy", "args": {"a": 3, "b": 8, "c": 11}}),
+    ("reply", "analogy reply, latent_dim 2, one 2x2 image and its three sources", analogy_reply()),
+    ("request", "attribute: from class 1 to class 7", {"v": 1, "id": 73, "op": "attribute", "args": {"from_label": 1, "to_label": 7}}),
+    ("reply", "attribute reply, latent_dim 2", {"v": 1, "id": 73, "ok": True, "result": {"vector": f32_array([0.75, -1.0], [2]), "norm": 1.25, "counts": [162, 159]}}),
+    ("request", "features of the test split", {"v": 1, "id": 74, "op": "features", "args": {"split": "test", "time_limit_s": 120.0}}),
+    ("reply", "features reply, shapes: probes, confusion, MIG and DCI", features_reply()),
+    ("reply", "features reply, swiss_roll (factors, no labels): MIG and DCI only", {"v": 1, "id": 75, "ok": True, "result": {"split": "test", "mig": 0.25, "dci": {"disentanglement": 0.5, "completeness": 0.5, "informativeness": 0.25}}}),
+    ("request", "generation: 256 samples at temperature 1, seed 0", {"v": 1, "id": 76, "op": "generation", "args": {"n": 256, "seed": 0, "temperature": 1.0}}),
+    ("reply", "generation reply", {"v": 1, "id": 76, "ok": True, "result": {"recon_psnr": 18.5, "diversity": 0.75, "sample_diversity": 0.28125, "data_diversity": 0.375, "n": 256, "n_data": 180, "n_recon": 180}}),
 ]
 
 # Requests a server MUST answer with exactly one error reply of this code (and keep running).
@@ -318,6 +353,11 @@ BAD_REQUESTS = [
     ("metrics.history with max_points beyond 4096", pack({"v": 1, "id": 51, "op": "metrics.history", "args": {"max_points": 5000}}).hex(), "invalid_argument", 51),
     ("metrics.history of an unknown run", pack({"v": 1, "id": 52, "op": "metrics.history", "args": {"run": "no-such-run"}}).hex(), "invalid_argument", 52),
     ("trace with neither index nor x", pack({"v": 1, "id": 41, "op": "trace", "args": {"seed": 1}}).hex(), "invalid_argument", 41),
+    ("style on a model that is not conditional", pack({"v": 1, "id": 77, "op": "style", "args": {"indices": i32_array([0]), "labels": i32_array([1])}}).hex(), "invalid_argument", 77),
+    ("analogy without c", pack({"v": 1, "id": 78, "op": "analogy", "args": {"a": 0, "b": 1}}).hex(), "invalid_argument", 78),
+    ("attribute with a class beyond the last", pack({"v": 1, "id": 79, "op": "attribute", "args": {"from_label": 0, "to_label": 10}}).hex(), "invalid_argument", 79),
+    ("features of an unknown split", pack({"v": 1, "id": 80, "op": "features", "args": {"split": "validation"}}).hex(), "invalid_argument", 80),
+    ("generation of a single sample", pack({"v": 1, "id": 81, "op": "generation", "args": {"n": 1}}).hex(), "invalid_argument", 81),
     ("labels for a model that is not conditional", pack({"v": 1, "id": 21, "op": "decode", "args": {"z": f32_array([0.0, 0.0], [1, 2]), "labels": {"dtype": "i32", "shape": [1], "data": struct.pack("<i", 0)}}}).hex(), "invalid_argument", 21),
 ]
 

@@ -21,6 +21,10 @@ USECASE_COMMANDS = {  # name -> one line, shown by `vaestudio` alone and by `vae
     "denoise": "corrupt test rows of a saved run and denoise them; PSNR before and after",
     "anomaly": "score rows (test split or your own file) by how unusual the run's model finds them",
     "compress": "quantised latent codes of a saved run: bytes per row against raw, and PSNR",
+    "style": "a conditional run's style transfer: rows drawn as every class (a PNG grid with --out)",
+    "analogy": "latent analogy A : B :: C : ? of a saved run (z = mu_C + mu_B - mu_A)",
+    "features": "probe accuracy on mu against raw inputs and PCA; MIG and DCI on data with factors",
+    "generation": "test reconstruction PSNR and the diversity of prior samples of a saved run",
 }
 
 
@@ -55,6 +59,7 @@ def add_usecase_commands(command: Callable[[str, Callable], argparse.ArgumentPar
     c.add_argument("--bits", type=int, nargs="+", default=[8], metavar="B",
                    help="bits per latent dimension, 1 to 16; several give a rate-distortion table")
     data_access_flags(c, serving=False)
+    add_usecase_b_commands(command, data_access_flags, load_run)
 
 
 def _run_flags(p: argparse.ArgumentParser) -> None:
@@ -213,5 +218,169 @@ def _compress(args: argparse.Namespace) -> int:
             ["bits", "bytes/row", "raw bytes/row", "ratio", "PSNR (dB)"],
             [[x["bits"], x["bytes_per_row"], x["raw_bytes_per_row"], f"{x['ratio']:.1f}x",
               x["psnr_mean"] if math.isfinite(x["psnr_mean"]) else "inf"] for x in r["results"]])
+
+    return _guarded(work, render, args.json)
+
+
+# ----- style, analogy, features, generation (helper usecases-b) --------------------------------
+def add_usecase_b_commands(command: Callable[[str, Callable], argparse.ArgumentParser],
+                           data_access_flags: Callable, load_run: Callable) -> None:
+    """`vaestudio style | analogy | features | generation RUN …` (see add_usecase_commands)."""
+    s, a = command("style", _style), command("analogy", _analogy)
+    f, g = command("features", _features), command("generation", _generation)
+    for p in (s, a, f, g):
+        p.set_defaults(load_run=load_run)
+        p.add_argument("run", help="the run's name, as `vaestudio runs` lists it")
+        p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        data_access_flags(p, serving=False)
+    s.add_argument("--rows", type=int, nargs="+", default=[0], metavar="ROW", help="data-set rows whose style to use")
+    s.add_argument("--labels", type=int, nargs="+", metavar="LABEL", help="classes to draw them as (default: all)")
+    s.add_argument("--out", metavar="PNG", help="write the grid (one row per source, one column per label) as a PNG")
+    a.add_argument("abc", type=int, nargs=3, metavar="ROW", help="rows A B C: A is to B as C is to ?")
+    a.add_argument("--out", metavar="PNG", help="write A, B, C and the answer side by side as a PNG")
+    f.add_argument("--split", default="test", choices=["test", "train"], help="the rows the probes are scored on")
+    g.add_argument("--n", type=int, default=256, metavar="N", help="prior samples to decode (2 to 4096)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the prior samples")
+    g.add_argument("--temperature", type=float, default=1.0, help="scales the prior's spread (0.001 to 100)")
+
+
+def _write_grid(path: str, tiles, image_shape: tuple) -> None:
+    """(rows, cols, D) values in [0, 1] -> a PNG of rows x cols tiles with a 2-px black gutter."""
+    import numpy as np
+    from PIL import Image
+
+    rows, cols = tiles.shape[:2]
+    h, w = image_shape[:2]
+    c = image_shape[2] if len(image_shape) == 3 else 1
+    pic = np.zeros((rows * (h + 2), cols * (w + 2), c), dtype=np.uint8)
+    for i in range(rows):
+        for j in range(cols):
+            tile = (np.clip(tiles[i, j], 0, 1) * 255).round().astype(np.uint8).reshape(h, w, c)
+            pic[i * (h + 2): i * (h + 2) + h, j * (w + 2): j * (w + 2) + w] = tile
+    scale = max(1, 256 // max(pic.shape[:2]))  # 8x8 digits: large enough to see
+    image = Image.fromarray(pic[..., 0] if c == 1 else pic)
+    image.resize((image.width * scale, image.height * scale), Image.NEAREST).save(path)
+
+
+def _check_png(args: argparse.Namespace, dataset) -> None:
+    from vaestudio.errors import UserError
+
+    if args.out and not dataset.image_shape:
+        raise UserError(f"--out writes images; {dataset.name} holds vectors, not images (use --json for the values)")
+
+
+def _style(args: argparse.Namespace) -> int:
+    def work() -> dict:
+        import numpy as np
+
+        from vaestudio.errors import UserError
+        from vaestudio.usecases import style
+
+        model, dataset = _load(args)
+        style.require_conditional(model)
+        rows = np.array(args.rows)
+        if rows.min() < 0 or rows.max() >= dataset.n:
+            raise UserError(f"--rows must be data-set rows from 0 to {dataset.n - 1}")
+        labels = np.arange(model.num_classes) if args.labels is None else np.array(args.labels)
+        _check_png(args, dataset)
+        grid = style.style_grid(model, dataset, style.source_latents(model, dataset, rows), labels)  # (n, m, D)
+        if args.out:
+            _write_grid(args.out, grid, dataset.image_shape)
+        return {"run": args.run, "rows": rows.tolist(), "labels": style.check_labels(model, labels).tolist(),
+                "shape": list(grid.shape[:2]) + list(dataset.image_shape or (dataset.input_dim,)),
+                **({"out": args.out} if args.out else {"values": grid.round(4).tolist()})}
+
+    def render(r: dict) -> str:
+        where = f"written to {r['out']}" if "out" in r else "(--out PNG writes the picture, --json the values)"
+        return (f"{r['run']}: rows {r['rows']} drawn as labels {r['labels']}: a grid of {r['shape'][0]} x "
+                f"{r['shape'][1]} tiles of shape {r['shape'][2:]}, {where}")
+
+    return _guarded(work, render, args.json)
+
+
+def _analogy(args: argparse.Namespace) -> int:
+    def work() -> dict:
+        import numpy as np
+
+        from vaestudio.errors import UserError
+        from vaestudio.usecases.analogy import analogy
+
+        model, dataset = _load(args)
+        if min(args.abc) < 0 or max(args.abc) >= dataset.n:
+            raise UserError(f"rows A B C must be data-set rows from 0 to {dataset.n - 1}, got {args.abc}")
+        _check_png(args, dataset)
+        r = analogy(model, dataset, *args.abc)
+        if args.out:
+            x = dataset.x[list(args.abc)].numpy()  # (3, D)
+            _write_grid(args.out, np.concatenate([x, r["decoded"]])[None], dataset.image_shape)
+        labels = None if dataset.labels is None else dataset.labels[list(args.abc)].tolist()
+        return {"run": args.run, "rows": list(args.abc), "labels": labels, "mu": r["mu"].tolist(),
+                "z": r["z"][0].tolist(), **({"out": args.out} if args.out else {})}
+
+    def render(r: dict) -> str:
+        names = ("a", "b", "c", "c + b - a")
+        vectors = [*r["mu"], r["z"]]
+        head = f"{r['run']}: row {r['rows'][0]} is to row {r['rows'][1]} as row {r['rows'][2]} is to z"
+        if "out" in r:
+            head += f" (picture: {r['out']})"
+        return head + "\n" + table(["", "row", *[f"z{i}" for i in range(len(r["z"]))]],
+                                   [[n, str(r["rows"][k]) if k < 3 else "", *map(float, v)]
+                                    for k, (n, v) in enumerate(zip(names, vectors))])
+
+    return _guarded(work, render, args.json)
+
+
+def _features(args: argparse.Namespace) -> int:
+    def work() -> dict:
+        from vaestudio.usecases.features import features
+
+        model, dataset = _load(args)
+        r = features(model, dataset, args.split)
+        if "confusion" in r:
+            r["confusion"] = r["confusion"].tolist()
+        return {"run": args.run, "data": dataset.name, "latent_dim": int(model.latent_dim), **r}
+
+    def render(r: dict) -> str:
+        lines = [f"{r['run']}: {r['data']}, latent_dim {r['latent_dim']}, scored on the {r['split']} split"]
+        if "probe_accuracy" in r:
+            lines.append(f"{r['classes']} classes, probes fitted on {r['n_train']} train rows, scored on {r['n']}:")
+            lines.append(table(["features", "classifier", "accuracy"], [
+                ["mu", "logistic regression", r["probe_accuracy"]],
+                ["raw inputs", "logistic regression", r["probe_accuracy_raw"]],
+                [f"PCA ({r['latent_dim']} components)", "logistic regression", r["probe_accuracy_pca"]],
+                ["mu", "5 nearest neighbours", r["knn_accuracy"]],
+                ["(chance: the largest class)", "", max(map(sum, r["confusion"])) / r["n"]]]))
+            lines.append("confusion of the mu probe (rows: true class, columns: predicted):")
+            lines.append(table(["", *map(str, range(r["classes"]))],
+                               [[str(k), *row] for k, row in enumerate(r["confusion"])]))
+        if "mig" in r:
+            dci = r["dci"]
+            lines.append("disentanglement (ground-truth factors):")
+            lines.append(table(["MIG", "DCI disentanglement", "DCI completeness", "DCI informativeness"],
+                               [[r["mig"], dci["disentanglement"], dci["completeness"], dci["informativeness"]]]))
+        return "\n".join(lines)
+
+    return _guarded(work, render, args.json)
+
+
+def _generation(args: argparse.Namespace) -> int:
+    def work() -> dict:
+        from vaestudio.errors import UserError
+        from vaestudio.usecases.generation import MIN_SAMPLES, generation
+
+        if not MIN_SAMPLES <= args.n <= 4096:
+            raise UserError(f"--n must be from {MIN_SAMPLES} to 4096 (samples to compare pairwise), got {args.n}")
+        if not 1e-3 <= args.temperature <= 100:
+            raise UserError(f"--temperature must be from 0.001 to 100, got {args.temperature}")
+        model, dataset = _load(args)
+        return {"run": args.run, **generation(model, dataset, args.n, args.seed, args.temperature)}
+
+    def render(r: dict) -> str:
+        return (f"{r['run']}: {r['n']} prior samples (seed {args.seed}, temperature {args.temperature:g}) against "
+                f"{r['n_data']} test rows\n" + table(["figure", "value"], [
+                    [f"recon PSNR, {r['n_recon']} test rows (dB)", r["recon_psnr"]],
+                    ["sample diversity (mean pairwise L2 / sqrt D)", r["sample_diversity"]],
+                    ["data diversity (same, test rows)", r["data_diversity"]],
+                    ["diversity ratio (1 = as varied as the data)", r["diversity"]]]))
 
     return _guarded(work, render, args.json)

@@ -69,4 +69,9 @@ OPS: dict[str, Op] = {
     "denoise": Op(ops_usecases.denoise),
     "anomaly": Op(ops_usecases.anomaly, deferred=True),
     "compress": Op(ops_usecases.compress),
+    "style": Op(ops_usecases.style),
+    "analogy": Op(ops_usecases.analogy),
+    "attribute": Op(ops_usecases.attribute),
+    "features": Op(ops_usecases.features, deferred=True),
+    "generation": Op(ops_usecases.generation, deferred=True),
 }

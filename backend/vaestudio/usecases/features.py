@@ -70,10 +70,7 @@ Check = Callable[[], None] | None
 def features(model: BaseVAE, dataset: Dataset, split: str = "test", check: Check = None) -> dict:
     """The probes (labelled data) and MIG/DCI (data with factors) of `model` on `dataset`; see the
     module docstring. Raises ConfigError for unlabelled data without factors."""
-    if dataset.labels is None and not dataset.factors:
-        raise ConfigError(f"'features' needs a labelled data set or one with ground-truth factors; "
-                          f"{dataset.name} has neither (labelled: digits, shapes, moons, circles, files with labels; "
-                          "factors: shapes, swiss_roll)")
+    require_targets(dataset)
     if split not in ("train", "test"):
         raise ConfigError(f"'split' must be \"test\" or \"train\", got {split!r}")
     with threadpool_limits(1):
@@ -96,6 +93,14 @@ def _features(model: BaseVAE, dataset: Dataset, split: str, tick: Callable[[], N
         result["dci"] = dci(mu[:DCI_TRAIN_ROWS], factors[:, :DCI_TRAIN_ROWS],
                             encode_mu(model, dataset, test, tick), factor_codes(dataset, test), tick)
     return result
+
+
+def require_targets(dataset: Dataset) -> None:
+    """Raises ConfigError unless the data set has labels (for the probes) or factors (MIG, DCI)."""
+    if dataset.labels is None and not dataset.factors:
+        raise ConfigError(f"'features' needs a labelled data set or one with ground-truth factors; "
+                          f"{dataset.name} has neither (labelled: digits, shapes, moons, circles, files with labels; "
+                          "factors: shapes, swiss_roll)")
 
 
 def probes(model: BaseVAE, dataset: Dataset, train_rows: np.ndarray, score_rows: np.ndarray,
