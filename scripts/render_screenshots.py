@@ -15,6 +15,7 @@ import argparse
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,6 +82,36 @@ def render(out: Path, args: list[str], expect: int = 0) -> None:
     print(f"wrote {out}")
 
 
+# Use-case pages of issue 10 (a), each against an 8-dim backend of its own trained 2000 steps first:
+# name -> (the run it trains, or None for the backend's own digits run; driver arguments). The
+# anomaly page's run leaves the 0s out of training, so the 0s are the unusual rows.
+USE_CASE_A_VIEWS: dict[str, tuple[dict | None, list[str]]] = {
+    "denoise": (None, ["--use-case=denoise", "--uc-level=0.3", "--screenshot-frames=10"]),
+    "anomaly": ({"model": {"latent_dim": 8}, "data": {"name": "digits", "exclude_labels": [0]}},
+                ["--use-case=anomaly", "--uc-positive=0", "--uc-threshold=0.45",
+                 "--screenshot-frames=10"]),
+    "compression": (None, ["--use-case=compression", "--uc-bits=4", "--screenshot-frames=10"]),
+}
+
+
+def render_use_cases_a(out: Path, wanted: set[str], steps: int = 2000) -> None:
+    for name, (run, args) in USE_CASE_A_VIEWS.items():
+        if name not in wanted:
+            continue
+        backend = start_backend_process("--seed", "0", "--latent-dim", "8")
+        try:
+            with backend.client() as client:
+                if run is not None:
+                    run_id = client.call("run.new", run)["run"]
+                    while client.call("status")["run"] != run_id:
+                        time.sleep(0.2)
+                while client.call("status")["step"] < steps:
+                    time.sleep(0.2)
+            render(out / f"{name}.png", [f"--control={backend.control}", f"--stream={backend.stream}", *args])
+        finally:
+            stop_backend_process(backend)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", type=Path, default=REPO / "docs" / "screenshots")
@@ -90,6 +121,8 @@ def main() -> None:
                         help="render only these views (e.g. samples grid waiting)")
     options = parser.parse_args()
     wanted = set(options.only or [*VIEWS, *WIDE_VIEWS, *TOY_VIEWS, "waiting"])
+    if options.only is None:
+        wanted |= set(USE_CASE_A_VIEWS)
     options.out = options.out.resolve()  # Godot runs in the project folder
     options.out.mkdir(parents=True, exist_ok=True)
     subprocess.run([str(GODOT_SH), "--headless", "--path", str(PROJECT), "--import"],
@@ -119,6 +152,7 @@ def main() -> None:
                            [f"--control={backend.control}", f"--stream={backend.stream}", *args])
         finally:
             stop_backend_process(backend)
+    render_use_cases_a(options.out, wanted)
     # Nothing listens: the overlay; the driver gives up waiting for frames (exit code 3).
     absent = [f"--control=tcp://127.0.0.1:{free_port()}", f"--stream=tcp://127.0.0.1:{free_port()}"]
     if "waiting" in wanted:

@@ -84,6 +84,7 @@ func _ready() -> void:
 	roc_plot.x_label = "false-positive rate"
 	roc_plot.y_label = "true-positive rate"
 	roc_plot.set_ranges(Vector2(0, 1), Vector2(0, 1))
+	roc_plot.note_at_bottom = true
 	body.add_child(_side_column())
 	_message.autowrap_mode = TextServer.AUTOWRAP_WORD_SMART
 	add_child(_message)
@@ -361,7 +362,7 @@ func _fill_tiles() -> void:
 		var i: int = unusual[k]
 		var row: Dictionary = {
 			"cells": [_tile_cells[k]],
-			"caption": "#%d %.0f" % [scored.indices[i], scored.scores[i]],
+			"caption": "#%d · %.1f" % [scored.indices[i], scored.scores[i]],
 		}
 		if scored.is_positive(i):
 			row["caption"] += " ★"

@@ -18,6 +18,9 @@ var y_label: String = ""
 var note: String = ""
 ## The legend in the bottom-right corner instead of the top-right (for rising curves).
 var legend_at_bottom: bool = false
+## The note in the bottom-right corner instead of the top-left (for curves that hug the top-left,
+## like a ROC curve).
+var note_at_bottom: bool = false
 ## Everything drawn: each {"kind": "line"|"bars"|"vline", "color", "name", …} (see the add_*).
 var series: Array[Dictionary] = []
 
@@ -150,7 +153,11 @@ func _draw() -> void:
 	draw_string(font, Vector2(4, 14), title, HORIZONTAL_ALIGNMENT_LEFT, -1, 13, StudioPalette.TEXT)
 	if not note.is_empty():
 		var at: Vector2 = area.position + Vector2(8, 24)
-		draw_string(font, at, note, HORIZONTAL_ALIGNMENT_LEFT, -1, 20, StudioPalette.ACCENT)
+		var align: HorizontalAlignment = HORIZONTAL_ALIGNMENT_LEFT
+		if note_at_bottom:
+			at = Vector2(area.position.x, area.end.y - 10)
+			align = HORIZONTAL_ALIGNMENT_RIGHT
+		draw_string(font, at, note, align, area.size.x - 10, 20, StudioPalette.ACCENT)
 
 
 func _draw_axes(font: Font, area: Rect2) -> void:
