@@ -13,6 +13,9 @@ extends Node
 
 ## Latent frames of the live run to wait for first, so the model has trained a little.
 const SETTLE_FRAMES: int = 3
+## Training steps to wait for first: before them the decoder barely uses z, so an interpolation
+## or pins decode to near-identical images (on a loaded machine the first frames come early).
+const SETTLE_STEPS: int = 400
 const WINDOW_S: float = 3.0
 ## How far a pinned z is moved along its dimension from the z on show.
 const PIN_SHIFT: float = 2.0
@@ -76,6 +79,8 @@ func _ready() -> void:
 func _process(delta: float) -> void:
 	var width: int = StudioSession.latent_dim()
 	if finished or StudioSession.run_latent_frames < SETTLE_FRAMES or width == 0:
+		return
+	if _stage == 0 and int(StudioSession.status.get("step", 0)) < SETTLE_STEPS:
 		return
 	if tab == "pins" and _stage == 3:
 		# The new run's own decode may not be in yet: the pins are what is watched.
