@@ -166,3 +166,26 @@ def test_compression_bits_set_the_bytes_per_image(trained_backend, tmp_path):
     _, _, rows = read_png(shot)
     line = [p for p in region_pixels(rows, page["plot_rect"]) if _near(p, (0x4E, 0x9B, 0xF0))]
     assert len(line) > 300, f"the curve is drawn ({len(line)} pixels of its colour)"
+
+
+def test_vector_data_shows_numbers_and_unlabelled_data_has_no_positives(tmp_path):
+    """swiss_roll: 3 values a row and no labels."""
+    backend = start_backend_process("--seed", "0", "--dataset", "swiss_roll")
+    try:
+        _train(backend, steps=500)
+        denoise = connected_scene_report(backend, tmp_path / "d.png", "--use-case=denoise")
+        anomaly = connected_scene_report(backend, tmp_path / "a.png", "--use-case=anomaly", "--uc-positive=0")
+    finally:
+        stop_backend_process(backend)
+    page = denoise["usecases_a"]
+    assert page["finished"] and page["error"] == "" and page["tiles"]["count"] == 24, page
+    for rect in page["tiles"]["rects"]:
+        _, _, rows = read_png(tmp_path / "d.png")
+        text = [p for p in region_pixels(rows, rect) if sum(p) // 3 > 150]
+        assert len(text) > 30, ("a blank cell: its numbers are missing", rect, len(text))
+    page = anomaly["usecases_a"]
+    assert page["finished"] and page["error"] == "", page
+    assert page["classes"] == 0 and page["positives"] == [] and "positive_labels" not in page["last_args"]
+    assert page["auc"] is None and page["roc_note"] == "unlabelled data: no positives"
+    assert page["train_without_disabled"], "no class to leave out of unlabelled data"
+    assert page["n"] > 0 and page["tiles"]["count"] == 8, "the most unusual rows, as numbers"

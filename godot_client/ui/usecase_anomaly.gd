@@ -50,6 +50,8 @@ var _classes := HFlowContainer.new()
 var _threshold_text := Label.new()
 var _message := Label.new()
 var _tile_cells: Array = []
+## The class count the check boxes were made for (-1: not yet).
+var _class_count: int = -1
 
 
 func _ready() -> void:
@@ -210,8 +212,9 @@ func _sync_classes() -> void:
 	var count: int = (
 		int((dataset as Dictionary).get("num_classes", 0)) if dataset is Dictionary else 0
 	)
-	if count == class_boxes.size():
+	if count == _class_count:
 		return
+	_class_count = count
 	for box in class_boxes:
 		box.queue_free()
 	class_boxes.clear()
@@ -292,7 +295,10 @@ func _draw_roc() -> void:
 	roc_plot.clear()
 	roc_plot.add_line(PackedVector2Array([Vector2.ZERO, Vector2.ONE]), StudioPalette.GRID_AXIS, "")
 	if scored.roc.is_empty():
-		roc_plot.note = "tick a class as the positives"
+		var labelled: bool = not class_boxes.is_empty()
+		roc_plot.note = (
+			"tick a class as the positives" if labelled else "unlabelled data: no positives"
+		)
 		return
 	roc_plot.add_line(scored.roc, StudioPalette.ACCENT, "")
 	roc_plot.note = scored.figures_text()

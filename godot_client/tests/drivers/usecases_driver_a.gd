@@ -84,7 +84,9 @@ func _drive_anomaly(anomaly: UseCaseAnomaly) -> void:
 	match _stage:
 		0:
 			if anomaly.results_shown >= 1 and not anomaly.busy and anomaly.scored != null:
-				if _positive >= 0 and _positive < anomaly.class_boxes.size():
+				if _positive >= anomaly.class_boxes.size():
+					_positive = -1  # no such class (unlabelled data): nothing to tick
+				if _positive >= 0:
 					_click(anomaly.class_boxes[_positive].get_global_rect().get_center())
 				_next()
 		1:
@@ -214,6 +216,7 @@ func _anomaly_report(anomaly: UseCaseAnomaly) -> Dictionary:
 		"roc_note": anomaly.roc_plot.note,
 		"status_run": str(StudioSession.status.get("run", "")),
 		"started_run": anomaly.started_run,
+		"train_without_disabled": anomaly.exclude_button.disabled,
 	}
 	if scored != null:
 		var bins: Dictionary = scored.histogram(UseCaseAnomaly.HISTOGRAM_BINS)
