@@ -71,6 +71,17 @@ TOY_VIEWS: dict[str, list[str]] = {
                  "--screenshot-after=8", "--decode-at=0.5,-0.5"],
 }
 
+# Use-case pages, each against a backend of its own: name -> (backend arguments, driver arguments).
+# The style grid needs a conditional model (a cvae) to draw each row as every class.
+USE_CASE_B_VIEWS: dict[str, tuple[list[str], list[str]]] = {
+    "style": (["--model", "cvae"], ["--use-case=style", "--uc-rows=7,21,40,95",
+              "--uc-analogy=3,8,12", "--uc-attribute=1,7,1.5", "--screenshot-frames=30",
+              "--screenshot-after=10"]),
+    "features": ([], ["--use-case=features", "--uc-run-features", "--screenshot-frames=30",
+                 "--screenshot-after=10"]),
+    "generation": ([], ["--use-case=generation", "--screenshot-frames=30", "--screenshot-after=32"]),
+}
+
 
 def render(out: Path, args: list[str], expect: int = 0) -> None:
     cmd = [str(GODOT_SH), "--xvfb", "--rendering-driver", "opengl3", "--path", str(PROJECT),
@@ -120,7 +131,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", metavar="VIEW", default=None,
                         help="render only these views (e.g. samples grid waiting)")
     options = parser.parse_args()
-    wanted = set(options.only or [*VIEWS, *WIDE_VIEWS, *TOY_VIEWS, "waiting"])
+    wanted = set(options.only or [*VIEWS, *WIDE_VIEWS, *TOY_VIEWS, *USE_CASE_B_VIEWS, "waiting"])
     if options.only is None:
         wanted |= set(USE_CASE_A_VIEWS)
     options.out = options.out.resolve()  # Godot runs in the project folder
@@ -152,6 +163,14 @@ def main() -> None:
                            [f"--control={backend.control}", f"--stream={backend.stream}", *args])
         finally:
             stop_backend_process(backend)
+    for name, (backend_args, args) in USE_CASE_B_VIEWS.items():
+        if name in wanted:
+            backend = start_backend_process("--seed", "0", *backend_args)
+            try:
+                render(options.out / f"{name}.png",
+                       [f"--control={backend.control}", f"--stream={backend.stream}", *args])
+            finally:
+                stop_backend_process(backend)
     render_use_cases_a(options.out, wanted)
     # Nothing listens: the overlay; the driver gives up waiting for frames (exit code 3).
     absent = [f"--control=tcp://127.0.0.1:{free_port()}", f"--stream=tcp://127.0.0.1:{free_port()}"]

@@ -4,7 +4,6 @@ extends Control
 ## dashed marker line (e.g. chance level) named at its foot.
 
 const FONT_SIZE: int = 12
-const NAME_WIDTH: float = 150.0
 const ROW_GAP: float = 6.0
 
 ## What is drawn: names, values and colours one per bar, the scale's end and the marker.
@@ -14,6 +13,8 @@ var colours := PackedColorArray()
 var max_value: float = 1.0
 var marker: float = NAN
 var marker_name: String = ""
+## Room for the names left of the bars.
+var name_width: float = 150.0
 ## Bars' value formatting: "%.3f" or e.g. "%.1f dB".
 var value_format: String = "%.3f"
 
@@ -40,18 +41,18 @@ func set_bars(
 func bar_rect(i: int) -> Rect2:
 	var count: int = maxi(names.size(), 1)
 	var row_h: float = minf(28.0, (size.y - FONT_SIZE - ROW_GAP) / count - ROW_GAP)
-	var width: float = maxf(size.x - NAME_WIDTH - 70.0, 10.0)
+	var width: float = maxf(size.x - name_width - 70.0, 10.0)
 	var fraction: float = clampf(values[i] / max_value, 0.0, 1.0) if i < values.size() else 0.0
-	return Rect2(NAME_WIDTH, i * (row_h + ROW_GAP), width * fraction, maxf(row_h, 4.0))
+	return Rect2(name_width, i * (row_h + ROW_GAP), width * fraction, maxf(row_h, 4.0))
 
 
 func _draw() -> void:
 	var font: Font = get_theme_default_font()
-	var width: float = maxf(size.x - NAME_WIDTH - 70.0, 10.0)
+	var width: float = maxf(size.x - name_width - 70.0, 10.0)
 	for i in names.size():
 		var rect: Rect2 = bar_rect(i)
 		var colour: Color = colours[i] if i < colours.size() else StudioPalette.RECON
-		draw_rect(Rect2(NAME_WIDTH, rect.position.y, width, rect.size.y), StudioPalette.GRID)
+		draw_rect(Rect2(name_width, rect.position.y, width, rect.size.y), StudioPalette.GRID)
 		draw_rect(rect, colour)
 		var mid: float = rect.position.y + rect.size.y * 0.5 + FONT_SIZE * 0.35
 		draw_string(
@@ -59,7 +60,7 @@ func _draw() -> void:
 			Vector2(0, mid),
 			names[i],
 			HORIZONTAL_ALIGNMENT_LEFT,
-			NAME_WIDTH - 6,
+			name_width - 6,
 			FONT_SIZE,
 			StudioPalette.TEXT
 		)
@@ -75,7 +76,7 @@ func _draw() -> void:
 		)
 	if is_nan(marker) or names.is_empty():
 		return
-	var x: float = NAME_WIDTH + width * clampf(marker / max_value, 0.0, 1.0)
+	var x: float = name_width + width * clampf(marker / max_value, 0.0, 1.0)
 	var bottom: float = bar_rect(names.size() - 1).end.y
 	draw_dashed_line(Vector2(x, 0), Vector2(x, bottom), StudioPalette.ACCENT, 1.5, 4.0)
 	draw_string(

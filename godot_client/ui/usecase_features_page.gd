@@ -8,7 +8,7 @@ extends VBoxContainer
 ## A reply was shown; when `ok` is false [member error] says why.
 signal figures_shown(ok: bool)
 
-const TIME_LIMIT_S: float = 120.0
+const TIME_LIMIT_S: float = 300.0
 const PROBE_NAMES: Array[String] = ["probe on μ", "probe on raw", "probe on PCA", "5-NN on μ"]
 const PROBE_KEYS: Array[String] = [
 	"probe_accuracy", "probe_accuracy_raw", "probe_accuracy_pca", "knn_accuracy"
@@ -91,6 +91,9 @@ func run() -> void:
 	_request = StudioSession.send(
 		"features", {"split": "test", "time_limit_s": TIME_LIMIT_S}, _on_reply
 	)
+	# The backend stops at time_limit_s and says so; the reply may take that long.
+	if _request != null and not _request.done:
+		_request.deadline_ms = _request.sent_ms + int((TIME_LIMIT_S + 15.0) * 1000.0)
 
 
 ## Asks the backend to stop the running measurement; its reply then says `cancelled`.
@@ -162,13 +165,14 @@ func _on_reply(request: VaeStudioRequest) -> void:
 	probe_bars.marker = shown["chance"]
 	probe_bars.marker_name = "chance %.2f" % float(shown["chance"])
 	var k: int = shown["classes"]
-	if k > 0 and (shown["confusion"] as PackedInt32Array).size() == k * k:
+	if (shown["confusion"] as PackedInt32Array).size() == k * k:
 		confusion.set_matrix(shown["confusion"], k, UseCaseStyleTiles.class_names())
 	var factors: bool = not (shown["factor_names"] as PackedStringArray).is_empty()
 	_show_factors(factors)
 	if factors:
 		factor_bars.set_bars(shown["factor_names"], shown["factor_values"])
-	var what: String = "model at step %d · %d classes · %.1f s" % [measured_step, k, seconds]
+	var classes: String = "%d classes" % k if k > 0 else "no labels: factors only"
+	var what: String = "model at step %d · %s · %.1f s" % [measured_step, classes, seconds]
 	UseCaseStyleTiles.set_message(_status, what)
 	figures_shown.emit(true)
 

@@ -26,6 +26,9 @@ var measure_button: Button
 var diversity_bars: UseCaseFeaturesBars
 var psnr_label: Label
 var diversity_label: Label
+## The test PSNR of each measurement against the training step it was taken at.
+var history: UseCasePlot
+var psnr_by_step := PackedVector2Array()
 
 var _message: Label
 var _summary: Label
@@ -43,7 +46,14 @@ func _ready() -> void:
 	diversity_bars = UseCaseFeaturesBars.new()
 	diversity_bars.custom_minimum_size = Vector2(240, 70)
 	diversity_bars.colours = PackedColorArray([StudioPalette.ACCENT, StudioPalette.RECON])
+	diversity_bars.name_width = 80.0
 	add_child(diversity_bars)
+	history = UseCasePlot.new()
+	history.title = "test PSNR (dB) by training step"
+	history.x_label = "step"
+	history.custom_minimum_size = Vector2(200, 150)
+	history.size_flags_vertical = Control.SIZE_EXPAND_FILL
+	add_child(history)
 	_message = Label.new()
 	_message.autowrap_mode = TextServer.AUTOWRAP_WORD_SMART
 	add_child(_message)
@@ -55,6 +65,7 @@ func _ready() -> void:
 	timer.start()
 	visibility_changed.connect(_measure_if_new)
 	StudioSession.status_received.connect(func(_s: Dictionary) -> void: _measure_if_new())
+	StudioSession.run_changed.connect(_on_run_changed)
 
 
 func measure() -> void:
@@ -71,7 +82,10 @@ func measure() -> void:
 		"n": SAMPLE_COUNT, "seed": 0, "temperature": temperature, "time_limit_s": TIME_LIMIT_S
 	}
 	UseCaseStyleTiles.set_message(_message, "measuring…")
-	StudioSession.send("generation", args, _on_reply)
+	var request: VaeStudioRequest = StudioSession.send("generation", args, _on_reply)
+	# The backend stops at time_limit_s and says so; the reply may take that long.
+	if request != null and not request.done:
+		request.deadline_ms = request.sent_ms + int((TIME_LIMIT_S + 15.0) * 1000.0)
 
 
 ## A `generation` reply as {"psnr" dB, "diversity" (the ratio), "sample_diversity",
@@ -111,10 +125,21 @@ func _on_reply(request: VaeStudioRequest) -> void:
 		0.0
 	)
 	_summary.text = "step %d · T = %.2f" % [measured_step, _temperature()]
+	psnr_by_step.append(Vector2(measured_step, shown["psnr"]))
+	history.clear()
+	history.add_line(psnr_by_step, StudioPalette.ACCENT, "PSNR", true)
 	UseCaseStyleTiles.set_message(
 		_message, "mean pairwise L2/√D of %d decodes: samples against test rows" % shown["n"]
 	)
 	quality_shown.emit(true)
+
+
+## Another run's figures no longer apply.
+func _on_run_changed(_run: String) -> void:
+	psnr_by_step = PackedVector2Array()
+	history.clear()
+	measured = 0
+	_measure_if_new()
 
 
 func _figure(caption_text: String) -> Label:

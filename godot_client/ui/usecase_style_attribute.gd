@@ -68,6 +68,8 @@ func _ready() -> void:
 	_on_t_changed(0.0)
 	StudioSession.status_received.connect(_on_status)
 	StudioSession.data_point_received.connect(_on_data_point)
+	# Before the studio's first decode there is no z to start from: decode once it is in.
+	StudioSession.decode_finished.connect(_on_studio_decode)
 
 
 ## Asks for the vector from class `from_label` to class `to_label` (as the menus do).
@@ -155,9 +157,9 @@ func _decode() -> void:
 	both.append_array(shifted(base_z, vector, t))
 	_decode_busy = true
 	_decode_again = false
-	StudioSession.send(
-		"decode", StudioSession.decode_args(both, 2, StudioSession.batch_label), _on_decoded
-	)
+	# A conditional model draws both as the 'from' class: the vector changes the style only.
+	var label: int = from_option.get_selected_id() if StudioSession.is_conditional() else -1
+	StudioSession.send("decode", StudioSession.decode_args(both, 2, label), _on_decoded)
 
 
 func _on_decoded(request: VaeStudioRequest) -> void:
@@ -211,6 +213,11 @@ func _on_status(_status: Dictionary) -> void:
 	to_option.select(1)
 	vector = PackedFloat32Array()
 	refresh()
+
+
+func _on_studio_decode(_z: PackedFloat32Array, _image: Image) -> void:
+	if cells.is_empty():
+		_decode()
 
 
 ## The slider starts from a picked row's μ.

@@ -28,6 +28,9 @@ extends Node
 ##   --use-case=denoise|anomaly|compression [--uc-kind=K] [--uc-level=L] [--uc-positive=N]
 ##     [--uc-threshold=F] [--uc-show-latent] [--uc-train-without=N] [--uc-bits=B]
 ##                              operates that use-case page (usecases_driver_a.gd)
+##   --use-case=style|features|generation [--uc-rows=0,5] [--uc-analogy=A,B,C]
+##     [--uc-attribute=FROM,TO,T] [--uc-run-features]   operates that use-case page
+##                              (usecases_driver_b.gd)
 
 const MAIN_SCENE: PackedScene = preload("res://main.tscn")
 const RunsDriver := preload("res://tests/drivers/runs_driver.gd")
@@ -40,6 +43,7 @@ const BenchDriver := preload("res://tests/drivers/bench_driver.gd")
 const DashboardDriver := preload("res://tests/drivers/dashboard_driver.gd")
 const DataFlowDriver := preload("res://tests/drivers/dataflow_driver.gd")
 const UseCasesDriverA := preload("res://tests/drivers/usecases_driver_a.gd")
+const UseCasesDriverB := preload("res://tests/drivers/usecases_driver_b.gd")
 
 var _main: Control
 var _inspector: InspectorPanel
@@ -111,6 +115,21 @@ func _ready() -> void:
 		_add_dataflow_driver(options)
 	if str(options.get("use-case", "")).to_lower() in ["denoise", "anomaly", "compression"]:
 		_add_usecases_driver_a(options)
+	if str(options.get("use-case", "")).to_lower() in ["style", "features", "generation"]:
+		_add_usecases_driver_b(options)
+
+
+func _add_usecases_driver_b(options: Dictionary) -> void:
+	var driver := UseCasesDriverB.new()
+	driver.name = "UseCasesDriverB"
+	driver.style_page = _main.get_node("%StylePage")
+	driver.features_page = _main.get_node("%FeaturesPage")
+	driver.generation_page = _main.get_node("%GenerationPage")
+	driver.configure(options)
+	add_child(driver)
+	if _capture != null:
+		_capture.report_parts["usecases_b"] = driver.report
+	_wait_for(func() -> bool: return driver.finished)
 
 
 func _add_usecases_driver_a(options: Dictionary) -> void:

@@ -144,3 +144,66 @@ func test_typed_rows_are_parsed_or_refused() -> void:
 	check_eq(UseCaseStyleTiles.parse_rows("0, 5 17"), PackedInt32Array([0, 5, 17]), "rows")
 	check_eq(UseCaseStyleTiles.parse_rows("3, x"), PackedInt32Array(), "not a number: none")
 	check_eq(UseCaseStyleTiles.parse_rows("-1"), PackedInt32Array(), "negative: none")
+
+
+func test_style_vector_is_a_2_by_3_grid_of_its_images() -> void:
+	var grid: Dictionary = UseCaseStyleGrid.grid_from(_vector("style reply"), 2, 3)
+	check_eq(grid["error"], "", "the vector's reply")
+	check_eq([grid["rows"], grid["cols"]], [2, 3], "2 sources × 3 labels")
+	var cells: Array = grid["cells"]
+	check_eq((cells[0] as Image).get_pixel(1, 0).r8, 255, "source 0 as class 0: its 2nd pixel")
+	check_eq((cells[2] as Image).get_pixel(0, 0).r8, 128, "source 0 as class 2: flat 128")
+	check_eq((cells[5] as Image).get_pixel(0, 0).r8, 100, "source 1 as class 2: 100 first")
+
+
+func test_analogy_vector_gives_its_z_and_four_tiles() -> void:
+	var shown: Dictionary = UseCaseStyleAnalogy.analogy_from(_vector("analogy reply"))
+	check_eq(shown["error"], "", "the vector's reply")
+	check_eq(shown["z"], PackedFloat32Array([0.0, 2.5]), "z = μc + (μb − μa)")
+	var cells: Array = shown["cells"]
+	check_eq(cells.size(), 4, "a, b, c and the result")
+	check_eq((cells[3] as Image).get_pixel(0, 0).r8, 10, "the result is the decode of z")
+	check_eq((cells[2] as Image).get_pixel(0, 0).r8, 0, "c is the third source row")
+
+
+func test_attribute_vector_moves_z_along_it() -> void:
+	var got: Dictionary = UseCaseStyleAttribute.vector_from(_vector("attribute reply"))
+	check_eq(got["error"], "", "the vector's reply")
+	check_eq(got["vector"], PackedFloat32Array([0.75, -1.0]), "mean μ of 7 − mean μ of 1")
+	check_eq([got["norm"], got["counts"]], [1.25, [162, 159]], "its length and rows averaged")
+	var moved: PackedFloat32Array = UseCaseStyleAttribute.shifted(
+		PackedFloat32Array([0.0, 0.0]), got["vector"], 2.0
+	)
+	check_eq(moved, PackedFloat32Array([1.5, -2.0]), "t = 2 at the origin")
+
+
+func test_features_vector_on_shapes_gives_bars_confusion_and_mig_dci() -> void:
+	var fig: Dictionary = UseCaseFeaturesPage.figures_from(_vector("features reply, shapes"))
+	check_eq(fig["error"], "", "the vector's reply")
+	check_eq(fig["values"], PackedFloat32Array([0.75, 0.5, 0.5, 1.0]), "μ, raw, PCA, kNN")
+	check(is_equal_approx(fig["chance"], 1.0 / 3.0), "3 classes: chance 1/3")
+	var f: PackedFloat32Array = UseCaseFeaturesConfusion.normalise(fig["confusion"], 3)
+	check_eq(f, PackedFloat32Array([1, 0, 0, 0, 1, 0, 0, 1, 0]), "each true class's rows sum to 1")
+	check_eq(fig["factor_values"], PackedFloat32Array([0.125, 0.25, 0.375, 0.5]), "MIG, DCI")
+
+
+func test_features_vector_without_labels_gives_only_mig_and_dci() -> void:
+	var fig: Dictionary = UseCaseFeaturesPage.figures_from(_vector("features reply, swiss_roll"))
+	check_eq(fig["error"], "", "factors alone are enough")
+	check_eq((fig["names"] as PackedStringArray).size(), 0, "no probe bars without labels")
+	check_eq(fig["factor_values"], PackedFloat32Array([0.25, 0.5, 0.5, 0.25]), "MIG, DCI")
+
+
+func test_generation_vector_gives_psnr_and_diversity() -> void:
+	var q: Dictionary = UseCaseGenerationQuality.quality_from(_vector("generation reply"))
+	check_eq(q["error"], "", "the vector's reply")
+	check_eq([q["psnr"], q["diversity"], q["n"]], [18.5, 0.75, 256], "the figures shown")
+	check_eq(q["sample_diversity"] / q["data_diversity"], q["diversity"], "the ratio")
+
+
+static func _vector(starts: String) -> Dictionary:
+	for case: Dictionary in load_vectors("messages.json").get("messages", []):
+		if str(case["description"]).begins_with(starts):
+			return VaeStudioMsgpack.decode(str(case["hex"]).hex_decode())["value"]["result"]
+	push_error("no vector '%s'" % starts)
+	return {}
