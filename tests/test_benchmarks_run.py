@@ -65,3 +65,11 @@ def test_usecases_benchmark_prints_a_table_per_use_case():
     for words in ("### Denoising", "| digits | gaussian 0.3 |", "### Anomaly detection", "| digits28 | 0 |",
                   "### Compression", "| shapes | 10 | 8 | 10 | 4096 |"):
         assert words in out, out
+
+
+def test_usecases_benchmark_prints_the_probe_disentanglement_and_style_tables():
+    out = run("bench/bench_usecases.py", "--steps", "50", "--shapes-n", "500", "--only", "features", "disentanglement",
+              "style", "--disentangle", "vae", "--style-rows", "20")
+    for words in ("### Feature learning", "| digits28 | 8 | 1617 / 180 |", "### Disentanglement on shapes", "| vae | beta 1 |",
+                  "Chen et al. 2018 report MIG", "### Style transfer", "| digits | 20 x 10 |"):
+        assert words in out, out

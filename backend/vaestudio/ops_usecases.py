@@ -2,8 +2,8 @@
 of vaestudio.usecases on the newest weights and turns numpy into wire arrays.
 
 Quick ones run on the server thread against the inference model (the snapshot of at most 100 ms
-ago), so they never wait for a training step; slow ones (anomaly with iw_samples > 1) run as tasks
-with a time limit, like eval, on a copy of the snapshot.
+ago), so they never wait for a training step; slow ones (anomaly with iw_samples > 1, features,
+generation) run as tasks with a time limit, like eval, on a copy of the snapshot.
 """
 
 from __future__ import annotations

@@ -84,14 +84,29 @@ def _features(model: BaseVAE, dataset: Dataset, split: str, tick: Callable[[], N
     if dataset.labels is not None:
         result.update(probes(model, dataset, train_rows[:MAX_TRAIN_ROWS], score_rows[:MAX_SCORE_ROWS], tick))
     if dataset.factors:
-        tick()
-        mu = encode_mu(model, dataset, train_rows[:MIG_ROWS], tick)
-        factors = factor_codes(dataset, train_rows[:MIG_ROWS])
-        result["mig"] = mig(mu, factors)
-        tick()
-        test = dataset.test_idx.numpy()[:DCI_TEST_ROWS]
-        result["dci"] = dci(mu[:DCI_TRAIN_ROWS], factors[:, :DCI_TRAIN_ROWS],
-                            encode_mu(model, dataset, test, tick), factor_codes(dataset, test), tick)
+        result.update(_disentanglement(model, dataset, tick))
+    return result
+
+
+def disentanglement(model: BaseVAE, dataset: Dataset, check: Check = None) -> dict:
+    """{"mig": float, "dci": {disentanglement, completeness, informativeness}} on a data set with
+    ground-truth factors (the module docstring says how, and on which rows)."""
+    if not dataset.factors:
+        raise ConfigError(f"MIG and DCI need ground-truth factors; {dataset.name} has none (shapes, swiss_roll do)")
+    with threadpool_limits(1):
+        return _disentanglement(model, dataset, check or (lambda: None))
+
+
+def _disentanglement(model: BaseVAE, dataset: Dataset, tick: Callable[[], None]) -> dict:
+    tick()
+    train_rows = dataset.train_idx.numpy()[:MIG_ROWS]
+    mu = encode_mu(model, dataset, train_rows, tick)
+    factors = factor_codes(dataset, train_rows)
+    result = {"mig": mig(mu, factors)}
+    tick()
+    test = dataset.test_idx.numpy()[:DCI_TEST_ROWS]
+    result["dci"] = dci(mu[:DCI_TRAIN_ROWS], factors[:, :DCI_TRAIN_ROWS],
+                        encode_mu(model, dataset, test, tick), factor_codes(dataset, test), tick)
     return result
 
 
