@@ -59,6 +59,16 @@ func _ready() -> void:
 	probe_bars = _bars(left, 150)
 	_factor_title = _title(left, "Disentanglement (ground-truth factors)")
 	factor_bars = _bars(left, 120)
+	var about := Label.new()
+	about.text = (
+		"A linear probe fitted on the train split's μ reads the labels of the test split; the"
+		+ " same probe on the raw inputs and on their PCA to the latent width are the baselines."
+		+ " MIG and DCI score how one latent dimension follows one ground-truth factor."
+	)
+	about.theme_type_variation = &"DimLabel"
+	about.autowrap_mode = TextServer.AUTOWRAP_WORD_SMART
+	about.custom_minimum_size = Vector2(200, 0)
+	left.add_child(about)
 	var right := VBoxContainer.new()
 	right.size_flags_horizontal = Control.SIZE_EXPAND_FILL
 	body.add_child(right)
@@ -87,6 +97,7 @@ func run() -> void:
 	run_button.disabled = true
 	cancel_button.disabled = false
 	_started_ms = Time.get_ticks_msec()
+	measured_step = UseCaseStyleTiles.live_step()  # the weights measured are of this step
 	_show_running()
 	_request = StudioSession.send(
 		"features", {"split": "test", "time_limit_s": TIME_LIMIT_S}, _on_reply
@@ -160,7 +171,6 @@ func _on_reply(request: VaeStudioRequest) -> void:
 		UseCaseStyleTiles.set_message(_status, error, true)
 		figures_shown.emit(false)
 		return
-	measured_step = int(StudioSession.status.get("step", 0))
 	probe_bars.set_bars(shown["names"], shown["values"])
 	probe_bars.marker = shown["chance"]
 	probe_bars.marker_name = "chance %.2f" % float(shown["chance"])

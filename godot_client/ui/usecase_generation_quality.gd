@@ -77,6 +77,7 @@ func measure() -> void:
 		return
 	busy = true
 	measure_button.disabled = true
+	measured_step = UseCaseStyleTiles.live_step()  # the weights measured are of this step
 	var temperature: float = samples_panel.temperature if samples_panel != null else 1.0
 	var args: Dictionary = {
 		"n": SAMPLE_COUNT, "seed": 0, "temperature": temperature, "time_limit_s": TIME_LIMIT_S
@@ -116,7 +117,6 @@ func _on_reply(request: VaeStudioRequest) -> void:
 		UseCaseStyleTiles.set_message(_message, "generation failed — %s" % error, true)
 		quality_shown.emit(false)
 		return
-	measured_step = int(StudioSession.status.get("step", 0))
 	psnr_label.text = "%.1f dB" % float(shown["psnr"])
 	diversity_label.text = "%.2f" % float(shown["diversity"])
 	diversity_bars.set_bars(

@@ -126,7 +126,7 @@ func _on_reply(request: VaeStudioRequest, n: int, m: int) -> void:
 			error = "No class grid for this model: %s" % request.error_message()
 	_draw_grid()
 	if error.is_empty():
-		var step: int = int(StudioSession.status.get("step", 0))
+		var step: int = UseCaseStyleTiles.live_step()
 		_summary.text = "%d rows × %d classes · step %d" % [n, m, step]
 		UseCaseStyleTiles.set_message(
 			_message, "Pick a point in the latent view, or type rows, to add a source row."

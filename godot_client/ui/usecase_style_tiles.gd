@@ -40,6 +40,15 @@ static func class_names() -> PackedStringArray:
 	return names
 
 
+## The live run's newest training step: the `metrics` stream's (several a second), else the
+## status's (sent less often).
+static func live_step() -> int:
+	var step: Variant = StudioSession.metrics.get("step")
+	if typeof(step) in [TYPE_INT, TYPE_FLOAT]:
+		return int(step)
+	return int(StudioSession.status.get("step", 0))
+
+
 ## Rows typed as "0, 5 17": the indices, or [] when any part is not a whole number ≥ 0.
 static func parse_rows(text: String) -> PackedInt32Array:
 	var rows := PackedInt32Array()
