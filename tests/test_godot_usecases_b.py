@@ -78,6 +78,15 @@ def test_the_attribute_slider_changes_the_decoded_image(cvae_style):
     assert _contrast(rows, style["attribute_rect"]) > 80
 
 
+def test_rows_picked_in_the_latent_view_join_the_grid_and_fill_the_analogy(tmp_path):
+    style, _ = _page(["--model", "cvae"], tmp_path, "style", "--uc-pick=5,9,13")
+    assert style["grid_sources"][:3] == [13, 9, 5], "each pick joins the grid at the top"
+    assert style["grid_captions"][:3] == ["row 13", "row 9", "row 5"], style["grid_captions"]
+    assert style["grid_error"] == "" and style["grid_distinct"] == style["grid_cells"], style
+    assert style["analogy_rows"] == [5, 9, 13], "picks fill a, b, c in turn"
+    assert style["analogy_error"] == "" and style["analogy_cells"] == 4, style
+
+
 def test_a_plain_vae_says_why_there_is_no_class_grid_and_still_does_analogies(tmp_path):
     style, _ = _page([], tmp_path, "style")
     assert style["grid_cells"] == 0, style

@@ -1,10 +1,13 @@
 extends Node
 ## Operates the Style, Features and Generation pages as a user does (added by studio_driver.gd
 ## for `--use-case=style|features|generation`, which main.gd opens):
-##   --use-case=style [--uc-rows=0,5] [--uc-analogy=A,B,C] [--uc-attribute=FROM,TO,T]
+##   --use-case=style [--uc-pick=I,J,K] [--uc-rows=0,5] [--uc-analogy=A,B,C]
+##     [--uc-attribute=FROM,TO,T]
 ##   --use-case=features [--uc-run-features]
 ##   --use-case=generation
-## Style: waits for the first grid, analogy and attribute vector, then types the rows and the
+## Style: waits for the first grid, analogy and attribute vector, then picks rows one after
+## another as a click on their points in the latent view does (main.gd hands the view's
+## row_selected to StudioDataPoint.inspect), types the rows and the
 ## analogy's rows into their fields (key events, Enter), picks the attribute's classes in the
 ## menus and clicks the t slider at T. Features: clicks Run and waits for the figures.
 ## Generation: waits for the samples and the quality figures. [method report] says what is shown.
@@ -21,6 +24,7 @@ var _rows: String = ""
 var _analogy: String = ""
 var _attribute: PackedStringArray = []
 var _run_features: bool = false
+var _picks := PackedInt32Array()
 ## Steps still to do: each {"act": Callable, "until": Callable}.
 var _steps: Array[Dictionary] = []
 var _wait: int = 0
@@ -44,6 +48,7 @@ func configure(options: Dictionary) -> void:
 	var attribute: String = str(options.get("uc-attribute", ""))
 	_attribute = attribute.split(",") if not attribute.is_empty() else PackedStringArray()
 	_run_features = options.has("uc-run-features")
+	_picks = UseCaseStyleTiles.parse_rows(str(options.get("uc-pick", "")))
 
 
 func _ready() -> void:
@@ -84,6 +89,12 @@ func _plan_style() -> void:
 	_analogy_part = style_page.get_node("%Analogy")
 	_attribute_part = style_page.get_node("%Attribute")
 	_steps.append({"act": Callable(), "until": _style_first_shown})
+	if not _picks.is_empty():
+		_steps.append({"act": _note_analogies, "until": func() -> bool: return true})
+	for row in _picks:
+		_steps.append({"act": _pick_row.bind(row), "until": _row_picked.bind(row)})
+	if _picks.size() >= 3:
+		_steps.append({"act": Callable(), "until": _analogy_shown})
 	if not _rows.is_empty():
 		_steps.append({"act": _type_rows, "until": _rows_shown})
 	if not _analogy.is_empty():
@@ -97,6 +108,23 @@ func _plan_features() -> void:
 	_steps.append({"act": Callable(), "until": _status_in})
 	if _run_features:
 		_steps.append({"act": _press_run, "until": _features_done})
+
+
+func _pick_row(row: int) -> void:
+	_grid_before = _grid.grids_drawn
+	StudioDataPoint.inspect(row)
+
+
+## The picked row is in and the grid drawn again with it on top.
+func _row_picked(row: int) -> bool:
+	var point: StudioDataPoint = StudioSession.data_point
+	var in_view: bool = point != null and point.row == row and point.is_complete()
+	return in_view and _grid.grids_drawn > _grid_before and not _grid.busy
+
+
+## Before the picks: the third one draws the analogy.
+func _note_analogies() -> void:
+	_analogies_before = _analogy_part.analogies_drawn
 
 
 func _type_rows() -> void:
