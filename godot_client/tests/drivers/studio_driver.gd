@@ -28,8 +28,9 @@ extends Node
 ##   --use-case=denoise|anomaly|compression [--uc-kind=K] [--uc-level=L] [--uc-positive=N]
 ##     [--uc-threshold=F] [--uc-show-latent] [--uc-train-without=N] [--uc-bits=B]
 ##                              operates that use-case page (usecases_driver_a.gd)
-##   --use-case=style|features|generation [--uc-rows=0,5] [--uc-analogy=A,B,C]
-##     [--uc-attribute=FROM,TO,T] [--uc-run-features]   operates that use-case page
+##   --use-case=style|features|generation [--uc-pick=I,J,K] [--uc-rows=0,5]
+##     [--uc-analogy=A,B,C] [--uc-attribute=FROM,TO,T] [--uc-run-features]
+##                              operates that use-case page
 ##                              (usecases_driver_b.gd)
 
 const MAIN_SCENE: PackedScene = preload("res://main.tscn")
