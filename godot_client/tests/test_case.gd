@@ -95,6 +95,16 @@ static func load_vectors(name: String) -> Dictionary:
 	return {}
 
 
+## The decoded body of the first message vector of protocol/vectors/messages.json whose
+## description starts with `starts` ({} and an error when none does).
+static func message_vector(starts: String) -> Dictionary:
+	for case: Dictionary in load_vectors("messages.json").get("messages", []):
+		if str(case["description"]).begins_with(starts):
+			return VaeStudioMsgpack.decode(str(case["hex"]).hex_decode())["value"]
+	push_error("no vector '%s'" % starts)
+	return {}
+
+
 ## Turns the tagged JSON notation of scripts/make_vectors.py into Godot values. JSON numbers are
 ## integers; {"$f32": x} becomes a plain float, or a Float32 when [param for_encoding] is set.
 static func untag(v: Variant, for_encoding: bool = false) -> Variant:

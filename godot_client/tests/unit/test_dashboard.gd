@@ -28,7 +28,7 @@ func test_short_labels_for_axes_and_readouts() -> void:
 
 
 func test_history_reply_merges_with_live_metrics_without_gap_or_duplicate() -> void:
-	var reply: Dictionary = _vector("metrics.history reply")["result"]
+	var reply: Dictionary = message_vector("metrics.history reply")["result"]
 	var history := StudioMetrics.new()
 	history.clear(str(reply["run"]))
 	# Live messages that came while the request was out: step 5 is inside the history's buckets
@@ -52,7 +52,7 @@ func test_history_reply_merges_with_live_metrics_without_gap_or_duplicate() -> v
 func test_history_reply_problems_leave_the_series_alone() -> void:
 	var history := StudioMetrics.new()
 	history.append_message({"step": 3, "loss": 2.0})
-	var reply: Dictionary = _vector("metrics.history reply")["result"].duplicate()
+	var reply: Dictionary = message_vector("metrics.history reply")["result"].duplicate()
 	reply.erase("steps")
 	check(history.merge_history(reply).contains("steps"), "a missing field is named")
 	check_eq(history.steps_of("loss"), PackedFloat64Array([3]), "nothing changed")
@@ -70,14 +70,14 @@ func test_a_long_session_keeps_the_whole_curve_in_bounded_memory() -> void:
 
 func test_eval_message_is_a_test_loss_point() -> void:
 	var history := StudioMetrics.new()
-	check(history.append_eval(_vector("eval: the test split")), "added")
+	check(history.append_eval(message_vector("eval: the test split")), "added")
 	check_eq(history.steps_of("test_loss"), PackedFloat64Array([500]), "at the eval's step")
 	check_eq(history.values_of("test_loss"), PackedFloat32Array([24.5]), "test_loss = −ELBO")
 	check_eq(history.values_of("test_kl"), PackedFloat32Array([3.25]), "its KL term")
 
 
 func test_dims_vector_becomes_bars_with_the_active_units() -> void:
-	var message: Dictionary = _vector("dims:")
+	var message: Dictionary = message_vector("dims:")
 	var bars: Dictionary = DashboardDims.bars_from(message)
 	check_eq(bars["error"], "", "no error")
 	check_eq(bars["kl"].size(), 4, "one bar per latent dimension")
@@ -91,7 +91,7 @@ func test_dims_vector_becomes_bars_with_the_active_units() -> void:
 
 
 func test_recons_vector_becomes_original_and_reconstruction_tiles() -> void:
-	var tiles: Dictionary = DashboardRecons.tiles_from(_vector("recons:"))
+	var tiles: Dictionary = DashboardRecons.tiles_from(message_vector("recons:"))
 	check_eq(tiles["error"], "", "no error")
 	check_eq(tiles["indices"], PackedInt32Array([3, 17]), "the fixed test rows")
 	check_eq(tiles["originals"].size(), 2, "two originals")
@@ -100,29 +100,21 @@ func test_recons_vector_becomes_original_and_reconstruction_tiles() -> void:
 	check_eq(original.get_size(), Vector2i(8, 8), "8×8 digits")
 	check(original.get_data() != (tiles["originals"][1] as Image).get_data(), "distinct rows")
 	check(original.get_data() != (tiles["recons"][0] as Image).get_data(), "recon differs")
-	var bad: Dictionary = _vector("recons:").duplicate()
+	var bad: Dictionary = message_vector("recons:").duplicate()
 	bad["indices"] = VaeStudioArray.from_int32(PackedInt32Array([1, 2, 3]), [3])
 	check(str(DashboardRecons.tiles_from(bad)["error"]).contains("[3"), "count mismatch named")
 
 
 func test_layers_vector_becomes_rows_and_collapse_a_banner_line() -> void:
-	var rows: Dictionary = DashboardLayers.rows_from(_vector("layers:"))
+	var rows: Dictionary = DashboardLayers.rows_from(message_vector("layers:"))
 	check_eq(rows["error"], "", "no error")
 	check_eq(rows["names"], PackedStringArray(["encoder.body.0", "to_mu", "decoder.body.0"]), "")
 	check_eq(rows["weight_norm"], PackedFloat32Array([8.5, 1.25, 6.0]), "weight norms")
 	check_eq(rows["grad_norm"], PackedFloat32Array([0.5, 2.0, 0.25]), "gradient norms")
-	var warning: Dictionary = _vector("log: posterior collapse")
+	var warning: Dictionary = message_vector("log: posterior collapse")
 	check(DashboardWatch.is_watch_event(warning), "collapse is a watch event")
 	check(DashboardWatch.describe(warning).begins_with("⚠ Posterior collapse at step 900"), "")
 	warning["message"] = "no dimension is active"
 	var line: String = DashboardWatch.describe(warning)
 	check_eq(line, "⚠ Posterior collapse (step 900): no dimension is active", "title added")
-	check(not DashboardWatch.is_watch_event(_vector("log")), "nan_recovered is not")
-
-
-static func _vector(starts: String) -> Dictionary:
-	for case: Dictionary in load_vectors("messages.json").get("messages", []):
-		if str(case["description"]).begins_with(starts):
-			return VaeStudioMsgpack.decode(str(case["hex"]).hex_decode())["value"]
-	push_error("no vector '%s'" % starts)
-	return {}
+	check(not DashboardWatch.is_watch_event(message_vector("log")), "nan_recovered is not")

@@ -148,11 +148,7 @@ static func _ramp(n: int) -> PackedFloat32Array:
 
 ## The result map of the reply vector named `starts`.
 static func _vector(starts: String) -> Dictionary:
-	for case: Dictionary in load_vectors("messages.json").get("messages", []):
-		if str(case["description"]).begins_with(starts):
-			return VaeStudioMsgpack.decode(str(case["hex"]).hex_decode())["value"]["result"]
-	push_error("no vector '%s'" % starts)
-	return {}
+	return message_vector(starts).get("result", {})
 
 
 func test_the_view_shows_failures_in_words() -> void:

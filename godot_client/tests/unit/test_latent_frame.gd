@@ -6,7 +6,7 @@ const EPS: float = 1e-5
 
 
 func test_latent_vector_dims() -> void:
-	var frame := StudioLatentFrame.from_message(_vector("latent, two 2-D points"))
+	var frame := StudioLatentFrame.from_message(message_vector("latent, two 2-D points"))
 	check_eq(frame.error, "", "no error")
 	check_eq(frame.run, "r0001", "run")
 	check_eq(frame.step, 120, "step")
@@ -30,7 +30,7 @@ func test_latent_vector_dims() -> void:
 
 func test_points_rows_and_the_nearest_point() -> void:
 	# Two points, (0, 1) of row 4 with label 3 and (-2, 0.25) of row 7 with label 9.
-	var frame := StudioLatentFrame.from_message(_vector("latent, two 2-D points"))
+	var frame := StudioLatentFrame.from_message(message_vector("latent, two 2-D points"))
 	check_eq(frame.indices, PackedInt32Array([4, 7]), "indices")
 	check_eq([frame.row_of(1), frame.label_of(1), frame.point_of_row(4)], [7, 9, 0], "row, label")
 	check_eq(frame.point_of_row(5), -1, "a row the frame lacks")
@@ -41,7 +41,7 @@ func test_points_rows_and_the_nearest_point() -> void:
 
 
 func test_latent_vector_pca() -> void:
-	var frame := StudioLatentFrame.from_message(_vector("latent, two 4-D points on 3"))
+	var frame := StudioLatentFrame.from_message(message_vector("latent, two 4-D points on 3"))
 	check_eq(frame.error, "", "no error")
 	check_eq([frame.count, frame.axis_count, frame.latent_dim], [2, 3, 4], "count, k, dim")
 	check_eq(frame.projection, "pca", "projection")
@@ -101,7 +101,7 @@ func test_one_axis_frame() -> void:
 
 
 func test_malformed_fields_are_named() -> void:
-	var good: Dictionary = _vector("latent, two 4-D points on 3")
+	var good: Dictionary = message_vector("latent, two 4-D points on 3")
 	var cases: Dictionary = {
 		"coords": {"coords": {"dtype": "f32", "shape": [2, 5], "data": PackedByteArray()}},
 		"basis": {"basis": _f32([1, 0, 0, 0], [1, 4])},
@@ -121,14 +121,6 @@ func test_malformed_fields_are_named() -> void:
 			message.erase("explained")
 		var frame := StudioLatentFrame.from_message(message)
 		check(frame.error.contains(field), "%s: the error names it: '%s'" % [field, frame.error])
-
-
-static func _vector(starts: String) -> Dictionary:
-	for case: Dictionary in load_vectors("messages.json").get("messages", []):
-		if str(case["description"]).begins_with(starts):
-			return VaeStudioMsgpack.decode(str(case["hex"]).hex_decode())["value"]
-	push_error("no vector '%s'" % starts)
-	return {}
 
 
 ## A frame of one point at the origin with this basis (k rows of dim) and center.

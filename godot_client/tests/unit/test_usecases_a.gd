@@ -144,14 +144,14 @@ func test_plot_maps_fixed_ranges_to_its_corners() -> void:
 
 
 func test_the_protocol_vectors_show_as_the_pages_show_them() -> void:
-	var denoise: Dictionary = UseCaseDenoise.view_of(_vector("denoise reply")["result"], 8)
+	var denoise: Dictionary = UseCaseDenoise.view_of(message_vector("denoise reply")["result"], 8)
 	check_eq(denoise["error"], "", "the denoise vector reads")
 	check_eq(denoise["rows"].size(), 2, "two rows of clean | noisy | denoised")
 	check_eq((denoise["rows"][0]["cells"][0] as Image).get_size(), Vector2i(2, 2), "2×2 images")
 	check_eq(denoise["rows"][1]["caption"], "12.2 → 26.0 dB", "the second row's PSNR")
 	check_eq(denoise["gain_text"], "+12.4 dB gain", "25.75 − 13.375 dB")
 	var anomaly := UseCaseAnomalyScores.from_reply(
-		_vector("anomaly reply, 4 rows")["result"], PackedInt32Array([0])
+		message_vector("anomaly reply, 4 rows")["result"], PackedInt32Array([0])
 	)
 	check_eq(anomaly.error, "", "the anomaly vector reads")
 	check_eq(anomaly.rows_of(anomaly.most_unusual(2)), PackedInt32Array([3, 11]), "the 0s")
@@ -159,22 +159,15 @@ func test_the_protocol_vectors_show_as_the_pages_show_them() -> void:
 	check_eq(anomaly.roc.size(), 4, "four ROC points")
 	check_eq(anomaly.figures_text(), "AUC 1.000 · AP 1.000", "the figures")
 	var x_rows := UseCaseAnomalyScores.from_reply(
-		_vector("anomaly reply for rows given as x")["result"], PackedInt32Array()
+		message_vector("anomaly reply for rows given as x")["result"], PackedInt32Array()
 	)
 	check(x_rows.error.is_empty() and x_rows.rows_of(PackedInt32Array([1])).is_empty(), "no rows")
-	var compress: Dictionary = UseCaseCompression.view_of(_vector("compress reply")["result"], 8)
+	var compress_reply: Dictionary = message_vector("compress reply")["result"]
+	var compress: Dictionary = UseCaseCompression.view_of(compress_reply, 8)
 	check_eq(compress["error"], "", "the compress vector reads (2 rows × 2 bytes of codes)")
 	check_eq([compress["bytes"], compress["raw"], compress["latent_dim"]], [2, 4, 3], "Z = 3")
 	check_eq(compress["bytes"], ceili(compress["latent_dim"] * 3 / 8.0), "ceil(Z · bits / 8)")
 	check(str(compress["summary"]).contains("2.0× smaller"), compress["summary"])
-
-
-static func _vector(starts: String) -> Dictionary:
-	for case: Dictionary in load_vectors("messages.json").get("messages", []):
-		if str(case["description"]).begins_with(starts):
-			return VaeStudioMsgpack.decode(str(case["hex"]).hex_decode())["value"]
-	push_error("no vector '%s'" % starts)
-	return {}
 
 
 ## `n` grey u8 images of h × w with different contents.

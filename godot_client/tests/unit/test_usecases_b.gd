@@ -202,8 +202,4 @@ func test_generation_vector_gives_psnr_and_diversity() -> void:
 
 
 static func _vector(starts: String) -> Dictionary:
-	for case: Dictionary in load_vectors("messages.json").get("messages", []):
-		if str(case["description"]).begins_with(starts):
-			return VaeStudioMsgpack.decode(str(case["hex"]).hex_decode())["value"]["result"]
-	push_error("no vector '%s'" % starts)
-	return {}
+	return message_vector(starts).get("result", {})
