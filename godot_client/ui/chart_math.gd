@@ -73,6 +73,15 @@ static func log10(value: float) -> float:
 	return log(value) / log(10.0)
 
 
+## The label of a tick on a linear axis whose ticks are `unit` apart: as many decimals as the
+## unit needs, so neighbours never read the same (14.5 and 15 with unit 0.5, not 15 and 15).
+static func tick_label(value: float, unit: float) -> String:
+	if unit >= 1.0 or unit <= 0.0 or absf(value) >= 1e5:
+		return short(value)
+	var decimals: int = clampi(ceili(-log10(unit) - 1e-6), 0, 6)
+	return String.num(value, decimals)
+
+
 ## A short label for an axis value or a readout: 1.2k, 35, 0.25, 3.0e-04.
 static func short(value: float) -> String:
 	var magnitude: float = absf(value)

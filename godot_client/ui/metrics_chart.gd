@@ -315,7 +315,12 @@ func _draw_axes(plot: Rect2, y_span: Vector2) -> void:
 		var y: float = _to_point(x_span.x, value, plot, y_span).y
 		draw_line(Vector2(plot.position.x, y), Vector2(plot.end.x, y), StudioPalette.GRID, 1.0)
 		if absf(last_label_y - y) >= label_gap:
-			_text(Vector2(2.0, y + 4.0), ChartMath.short(value), dim, PAD["left"] - 8.0)
+			var label: String = (
+				ChartMath.short(value)
+				if log_y or ticks.size() < 2
+				else ChartMath.tick_label(value, ticks[1] - ticks[0])
+			)
+			_text(Vector2(2.0, y + 4.0), label, dim, PAD["left"] - 8.0)
 			last_label_y = y
 	var x_ticks: PackedFloat64Array = ChartMath.linear_ticks(
 		x_span.x, x_span.y, maxi(2, int(plot.size.x / 90.0))

@@ -163,25 +163,29 @@ func _draw() -> void:
 func _draw_axes(font: Font, area: Rect2) -> void:
 	var r: Array[Vector2] = ranges()
 	draw_rect(area, StudioPalette.PANEL)
-	for t: float in ChartMath.linear_ticks(r[0].x, r[0].y, 5):
+	var x_ticks: PackedFloat64Array = ChartMath.linear_ticks(r[0].x, r[0].y, 5)
+	var x_unit: float = x_ticks[1] - x_ticks[0] if x_ticks.size() > 1 else 1.0
+	for t: float in x_ticks:
 		var x: float = to_pixels(Vector2(t, r[1].x)).x
 		draw_line(Vector2(x, area.position.y), Vector2(x, area.end.y), StudioPalette.GRID)
 		draw_string(
 			font,
 			Vector2(x - 20, area.end.y + 13),
-			ChartMath.short(t),
+			ChartMath.tick_label(t, x_unit),
 			HORIZONTAL_ALIGNMENT_CENTER,
 			40,
 			FONT_SIZE - 1,
 			StudioPalette.TEXT_DIM
 		)
-	for t: float in ChartMath.linear_ticks(r[1].x, r[1].y, 4):
+	var y_ticks: PackedFloat64Array = ChartMath.linear_ticks(r[1].x, r[1].y, 4)
+	var y_unit: float = y_ticks[1] - y_ticks[0] if y_ticks.size() > 1 else 1.0
+	for t: float in y_ticks:
 		var y: float = to_pixels(Vector2(r[0].x, t)).y
 		draw_line(Vector2(area.position.x, y), Vector2(area.end.x, y), StudioPalette.GRID)
 		draw_string(
 			font,
 			Vector2(0, y + 4),
-			ChartMath.short(t),
+			ChartMath.tick_label(t, y_unit),
 			HORIZONTAL_ALIGNMENT_RIGHT,
 			MARGIN_LEFT - 4,
 			FONT_SIZE - 1,

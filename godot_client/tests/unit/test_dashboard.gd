@@ -27,6 +27,16 @@ func test_short_labels_for_axes_and_readouts() -> void:
 	check_eq(ChartMath.short(0.25), "0.25", "fractions")
 
 
+func test_tick_labels_of_neighbouring_ticks_differ() -> void:
+	var ticks: PackedFloat64Array = ChartMath.linear_ticks(14.6, 16.4, 4)
+	var labels: Array[String] = []
+	for t in ticks:
+		labels.append(ChartMath.tick_label(t, ticks[1] - ticks[0]))
+	check_eq(labels, ["15.0", "15.5", "16.0"], "half-unit ticks keep their decimal")
+	check_eq(ChartMath.tick_label(0.05, 0.01), "0.05", "hundredths")
+	check_eq(ChartMath.tick_label(1500.0, 500.0), "1.5k", "whole units read as short() does")
+
+
 func test_history_reply_merges_with_live_metrics_without_gap_or_duplicate() -> void:
 	var reply: Dictionary = message_vector("metrics.history reply")["result"]
 	var history := StudioMetrics.new()
