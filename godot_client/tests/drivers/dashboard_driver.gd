@@ -178,13 +178,7 @@ func _drag_across(from: Vector2, to: Vector2) -> void:
 
 
 func _button(at: Vector2, pressed: bool, double: bool = false) -> void:
-	var event := InputEventMouseButton.new()
-	event.button_index = MOUSE_BUTTON_LEFT
-	event.pressed = pressed
-	event.double_click = double
-	event.position = at
-	event.global_position = at
-	Input.parse_input_event(event)
+	MouseInput.button(at, pressed, MOUSE_BUTTON_LEFT, double)
 
 
 ## The point at fraction `fx` of the chart's plot width, half-way down, on screen.
@@ -199,20 +193,11 @@ func _plot_point(fx: float) -> Vector2:
 
 func _wheel(at: Vector2) -> void:
 	_move(at)
-	for pressed: bool in [true, false]:
-		var event := InputEventMouseButton.new()
-		event.button_index = MOUSE_BUTTON_WHEEL_UP
-		event.pressed = pressed
-		event.position = at
-		event.global_position = at
-		Input.parse_input_event(event)
+	MouseInput.wheel(at)
 
 
 func _move(at: Vector2) -> void:
-	var event := InputEventMouseMotion.new()
-	event.position = at
-	event.global_position = at
-	Input.parse_input_event(event)
+	MouseInput.move(at)
 
 
 ## What the Dashboard showed, for the screenshot report.

@@ -86,14 +86,7 @@ func _process(delta: float) -> void:
 ## Presses and releases the left button over the middle of `button`.
 func _click(button: Control) -> void:
 	_clicked_at = button.get_global_rect().get_center()
-	for pressed: bool in [true, false]:
-		var event := InputEventMouseButton.new()
-		event.button_index = MOUSE_BUTTON_LEFT
-		event.pressed = pressed
-		event.position = _clicked_at
-		event.global_position = _clicked_at
-		event.button_mask = MOUSE_BUTTON_MASK_LEFT if pressed else 0
-		Input.parse_input_event(event)
+	MouseInput.click(_clicked_at, true)
 
 
 func _snapshot() -> Dictionary:

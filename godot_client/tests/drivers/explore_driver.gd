@@ -197,14 +197,7 @@ func _view_shown() -> bool:
 ## selects its row instead of decoding the plane).
 func _press_at(at: Vector2) -> void:
 	_pick_pixel = view.get_global_rect().position + _empty_spot_near(view.size * at)
-	for pressed: bool in [true, false]:
-		var event := InputEventMouseButton.new()
-		event.button_index = MOUSE_BUTTON_LEFT
-		event.pressed = pressed
-		event.position = _pick_pixel
-		event.global_position = _pick_pixel
-		event.button_mask = MOUSE_BUTTON_MASK_LEFT if pressed else 0
-		Input.parse_input_event(event)
+	MouseInput.click(_pick_pixel, true)
 
 
 ## Presses the 3-D button, then (a frame later) drags the view; true while it did something.
@@ -226,25 +219,9 @@ func _drag_3d() -> void:
 	var view3d: LatentView3D = view.get_node("View3D")
 	_orbit_from = Vector2(view3d.camera_yaw, view3d.camera_pitch)
 	var start: Vector2 = view3d.get_global_rect().get_center()
-	var press := InputEventMouseButton.new()
-	press.button_index = MOUSE_BUTTON_LEFT
-	press.pressed = true
-	press.position = start
-	press.global_position = start
-	press.button_mask = MOUSE_BUTTON_MASK_LEFT
-	Input.parse_input_event(press)
-	var motion := InputEventMouseMotion.new()
-	motion.position = start + orbit
-	motion.global_position = start + orbit
-	motion.relative = orbit
-	motion.button_mask = MOUSE_BUTTON_MASK_LEFT
-	Input.parse_input_event(motion)
-	var release: InputEventMouseButton = press.duplicate()
-	release.pressed = false
-	release.button_mask = 0
-	release.position = start + orbit
-	release.global_position = start + orbit
-	Input.parse_input_event(release)
+	MouseInput.button(start, true, MOUSE_BUTTON_LEFT, false, true)
+	MouseInput.move(start + orbit, orbit, MOUSE_BUTTON_MASK_LEFT)
+	MouseInput.button(start + orbit, false)
 	Input.flush_buffered_events()
 	_orbit_to = Vector2(view3d.camera_yaw, view3d.camera_pitch)
 
@@ -269,10 +246,7 @@ func _hover() -> void:
 		_hover_done = true
 		return
 	_hover_pixel = _row_pixel(i)
-	var event := InputEventMouseMotion.new()
-	event.position = _hover_pixel
-	event.global_position = _hover_pixel
-	Input.parse_input_event(event)
+	MouseInput.move(_hover_pixel)
 	Input.flush_buffered_events()
 	if view.hovered_row == hover_row:
 		_hover_done = true
@@ -289,14 +263,7 @@ func _click() -> void:
 		_click_done = true
 		return
 	_click_pixel = _row_pixel(i)
-	for pressed: bool in [true, false]:
-		var event := InputEventMouseButton.new()
-		event.button_index = MOUSE_BUTTON_LEFT
-		event.pressed = pressed
-		event.position = _click_pixel
-		event.global_position = _click_pixel
-		event.button_mask = MOUSE_BUTTON_MASK_LEFT if pressed else 0
-		Input.parse_input_event(event)
+	MouseInput.click(_click_pixel, true)
 	_click_done = view.selected_row == click_row
 
 

@@ -145,20 +145,11 @@ func _click_slider(slider: HSlider, value: float) -> void:
 
 func _click(at: Vector2) -> void:
 	_move(at)
-	for pressed: bool in [true, false]:
-		var event := InputEventMouseButton.new()
-		event.button_index = MOUSE_BUTTON_LEFT
-		event.pressed = pressed
-		event.position = at
-		event.global_position = at
-		Input.parse_input_event(event)
+	MouseInput.click(at)
 
 
 func _move(at: Vector2) -> void:
-	var event := InputEventMouseMotion.new()
-	event.position = at
-	event.global_position = at
-	Input.parse_input_event(event)
+	MouseInput.move(at)
 
 
 ## What the page showed, for the screenshot report.

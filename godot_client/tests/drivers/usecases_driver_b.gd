@@ -234,17 +234,8 @@ func _click_slider(slider: HSlider, value: float) -> void:
 
 
 func _click(at: Vector2) -> void:
-	var motion := InputEventMouseMotion.new()
-	motion.position = at
-	motion.global_position = at
-	Input.parse_input_event(motion)
-	for pressed: bool in [true, false]:
-		var event := InputEventMouseButton.new()
-		event.button_index = MOUSE_BUTTON_LEFT
-		event.pressed = pressed
-		event.position = at
-		event.global_position = at
-		Input.parse_input_event(event)
+	MouseInput.move(at)
+	MouseInput.click(at)
 
 
 static func _cell_hash(cells: Array, i: int) -> int:
