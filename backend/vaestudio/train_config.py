@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vaestudio import checks
+from vaestudio.setting import check_fields, choice, described, flag, integer, number
 
 
 # Ranges accepted for the live-tunable values; the wire contract quotes them in its errors.
@@ -18,60 +19,66 @@ BETA_RANGE = (0.0, 1000.0)
 BATCH_RANGE = (1, 4096)
 FREE_BITS_RANGE = (0.0, 10.0)
 GRAD_CLIP_RANGE = (0.0, 1e6)
+# What `config.set` may change while training runs (the rest needs a new run); model.list marks them live.
+LIVE_KEYS = ("lr", "beta", "batch_size", "free_bits", "grad_clip", "kl_warmup", "warmup_steps",
+             "schedule", "schedule_steps", "step_every", "step_gamma", "eval_every")
 CHOICES = {
     "optimizer": ("adam", "adamw", "sgd"),
     "schedule": ("constant", "cosine", "step"),
     "kl_warmup": ("none", "linear", "cyclic"),
     "device": ("auto", "cpu", "cuda", "mps"),
 }
-# What `config.set` may change while training runs (the rest needs a new run).
-LIVE_KEYS = ("lr", "beta", "batch_size", "free_bits", "grad_clip", "kl_warmup", "warmup_steps",
-             "schedule", "schedule_steps", "step_every", "step_gamma", "eval_every")
 
 
 @dataclass
 class TrainConfig:
-    lr: float = 1e-3
-    beta: float = 1.0  # KL weight (before warm-up)
-    batch_size: int = 128
-    seed: int = 0  # weights, batch order and sampling noise all follow it
-    optimizer: str = "adam"  # "adam" | "adamw" | "sgd" (with momentum)
-    momentum: float = 0.9  # sgd only
-    weight_decay: float = 0.0
-    schedule: str = "constant"  # lr schedule: "constant" | "cosine" | "step"
-    schedule_steps: int = 10_000  # cosine: steps to the floor
-    step_every: int = 5_000  # step schedule: multiply lr by step_gamma this often
-    step_gamma: float = 0.5
-    kl_warmup: str = "none"  # "none" | "linear" | "cyclic"
-    warmup_steps: int = 2_000  # linear: ramp length; cyclic: cycle length
-    free_bits: float = 0.0  # nats per latent dim below which KL is not penalised (0: off)
-    grad_clip: float = 0.0  # max global gradient norm (0: off)
-    device: str = "cpu"  # "auto" picks cuda, then mps, then cpu
-    amp: bool = True  # bf16 autocast on GPU devices
-    latent_points: int = 10_000  # rows the `latent` stream carries at most
-    checkpoint_every: int = 0  # steps between automatic checkpoints (0: only on save)
-    eval_every: int = 0  # steps between test-split evaluations (`eval` stream, test_* metrics; 0: off)
+    """Every key carries its Setting (type, range, help): validate() checks with it and model.list
+    describes it."""
+
+    lr: float = described(1e-3, number(*LR_RANGE, "Learning rate of the optimiser."))
+    beta: float = described(1.0, number(
+        *BETA_RANGE, "Weight of the KL term (after any warm-up); 1 is the plain ELBO."))
+    batch_size: int = described(128, integer(*BATCH_RANGE, "Training rows per optimisation step.", unit="rows"))
+    seed: int = described(0, integer(
+        0, 2**31 - 1, "Seed of the weights, the batch order and the sampling noise: the same seed gives the same run."))
+    optimizer: str = described("adam", choice(
+        CHOICES["optimizer"], "Optimiser: adam, adamw (decoupled weight decay) or sgd with momentum."))
+    momentum: float = described(0.9, number(0.0, 0.999, "Momentum of the sgd optimiser (adam and adamw ignore it)."))
+    weight_decay: float = described(0.0, number(0.0, 1.0, "Weight decay of the optimiser; 0 turns it off."))
+    schedule: str = described("constant", choice(
+        CHOICES["schedule"], "Learning-rate schedule: constant, cosine (down to 1 % of lr over schedule_steps) or "
+        "step (lr times step_gamma every step_every steps)."))
+    schedule_steps: int = described(10_000, integer(
+        1, 10**9, "Cosine schedule: the steps over which lr falls to its floor.", unit="steps"))
+    step_every: int = described(5_000, integer(
+        1, 10**9, "Step schedule: the steps between two multiplications of lr by step_gamma.", unit="steps"))
+    step_gamma: float = described(0.5, number(
+        1e-6, 1.0, "Step schedule: the factor lr is multiplied by every step_every steps."))
+    kl_warmup: str = described("none", choice(
+        CHOICES["kl_warmup"], "Ramp of the KL weight from 0 up to beta: none, linear (over warmup_steps) or cyclic "
+        "(a ramp over the first half of every warmup_steps cycle)."))
+    warmup_steps: int = described(2_000, integer(
+        1, 10**9, "Length of the linear KL ramp, or of one cycle of the cyclic one.", unit="steps"))
+    free_bits: float = described(0.0, number(
+        *FREE_BITS_RANGE, "KL per latent dimension below which it is not penalised (Kingma et al. 2016); 0 turns "
+        "it off.", unit="nats"))
+    grad_clip: float = described(0.0, number(
+        *GRAD_CLIP_RANGE, "Largest global gradient norm (larger gradients are scaled down to it); 0 turns clipping "
+        "off."))
+    device: str = described("cpu", choice(
+        CHOICES["device"], "Where to train: auto picks cuda, then mps, then cpu."))
+    amp: bool = described(True, flag("Train in bfloat16 autocast on GPU devices (the CPU ignores it)."))
+    latent_points: int = described(10_000, integer(
+        1, 10_000, "Most points one message of the latent stream carries.", unit="points"))
+    checkpoint_every: int = described(0, integer(
+        0, 10**9, "Steps between automatic checkpoints; 0 saves only when asked.", unit="steps"))
+    eval_every: int = described(0, integer(
+        0, 10**9, "Steps between test-split evaluations (the eval stream, test_* metrics); 0 turns them off.",
+        unit="steps"))
 
     def validate(self) -> None:
         """Raise ConfigError naming the first value that is not accepted."""
-        checks.number("lr", self.lr, *LR_RANGE)
-        checks.number("beta", self.beta, *BETA_RANGE)
-        checks.integer("batch_size", self.batch_size, *BATCH_RANGE)
-        checks.integer("seed", self.seed, 0, 2**31 - 1)
-        for key, accepted in CHOICES.items():
-            checks.choice(key, getattr(self, key), accepted)
-        checks.number("momentum", self.momentum, 0.0, 0.999)
-        checks.number("weight_decay", self.weight_decay, 0.0, 1.0)
-        checks.integer("schedule_steps", self.schedule_steps, 1, 10**9)
-        checks.integer("step_every", self.step_every, 1, 10**9)
-        checks.number("step_gamma", self.step_gamma, 1e-6, 1.0)
-        checks.integer("warmup_steps", self.warmup_steps, 1, 10**9)
-        checks.number("free_bits", self.free_bits, *FREE_BITS_RANGE)
-        checks.number("grad_clip", self.grad_clip, *GRAD_CLIP_RANGE)
-        checks.boolean("amp", self.amp)
-        checks.integer("latent_points", self.latent_points, 1, 10_000)
-        checks.integer("checkpoint_every", self.checkpoint_every, 0, 10**9)
-        checks.integer("eval_every", self.eval_every, 0, 10**9)
+        check_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -69,9 +69,11 @@ class Dataset:
 
     def describe(self) -> dict:
         """What a client shows of the data set: its size and shape, and its classes for a legend
-        (`class_names` is None when the labels are plain ids)."""
+        (`class_names` is None when the labels are plain ids), and `source`, the options that built
+        it (a file's path as the user wrote it, never the server's folder), so a settings form can
+        show how the live data was made."""
         return {"name": self.name, "n": self.n, "shape": list(self.image_shape or (self.input_dim,)),
-                "num_classes": self.num_classes, "class_names": self.class_names}
+                "num_classes": self.num_classes, "class_names": self.class_names, "source": dict(self.source)}
 
 
 def split_indices(n: int, test_fraction: float = 0.1, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from vaestudio.datasets.base import Dataset, make_dataset
-from vaestudio.datasets.options import as_float, as_int
+from vaestudio.datasets.options import BINARIZE, SEED, TEST_FRACTION, check_option
 
 DIGITS_DESCRIPTION = "scikit-learn's bundled 8x8 handwritten digits: 1797 grey images, labels 0-9"
+DIGITS_OPTIONS = {"test_fraction": TEST_FRACTION, "seed": SEED, "binarize": BINARIZE}
 
 
 def load_digits(*, test_fraction: float = 0.1, seed: int = 0, binarize: float | None = None) -> Dataset:
@@ -18,10 +19,9 @@ def load_digits(*, test_fraction: float = 0.1, seed: int = 0, binarize: float | 
     """
     from sklearn.datasets import load_digits as sk_load_digits
 
-    test_fraction = as_float("test_fraction", test_fraction, 0.0, 1.0, open_ends=True)
-    seed = as_int("seed", seed, 0, 2**32 - 1)
-    if binarize is not None:
-        binarize = as_float("binarize", binarize, 0.0, 1.0)
+    test_fraction = check_option(DIGITS_OPTIONS, "test_fraction", test_fraction)
+    seed = check_option(DIGITS_OPTIONS, "seed", seed)
+    binarize = check_option(DIGITS_OPTIONS, "binarize", binarize)
     bunch = sk_load_digits()
     x = bunch.data.astype(np.float32) / 16.0  # (1797, 64) in [0, 1]
     if binarize is not None:

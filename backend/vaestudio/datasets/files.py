@@ -27,10 +27,11 @@ from vaestudio.datasets.base import DataError, Dataset, make_dataset
 from vaestudio.datasets.idx import read_idx
 from vaestudio.datasets.images import IMAGE_EXTENSIONS, read_image_folder
 from vaestudio.datasets.labels import read_labels_file, to_label_ids
-from vaestudio.datasets.options import as_choice, as_float, as_int, as_size
+from vaestudio.datasets.options import BINARIZE, SEED, TEST_FRACTION, check_option
 from vaestudio.datasets.paths import DataPath, check_data_size
 from vaestudio.datasets.tables import read_csv
 from vaestudio.datasets.transforms import NORMALIZE_MODES, convert_channels, normalize_values, resize_images
+from vaestudio.setting import Setting, choice, int_list
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,34 @@ MIN_SIDE, MAX_SIDE = 8, 64
 ACCEPTED = (".npz, .npy, IDX (names ending in ubyte or .idx, e.g. train-images-idx3-ubyte), .csv/.tsv "
             f"(IDX and CSV may be .gz), or a folder of images ({', '.join(IMAGE_EXTENSIONS)})")
 FILE_DESCRIPTION = "your own data: " + ACCEPTED
+DELIMITERS = (",", ";", "\t", " ", "|")
+# What load_file's options accept, checked below with check_option and listed by data.list.
+FILE_OPTIONS: dict[str, Setting] = {
+    "path": Setting("path", "Your data file or folder of images, named as data.browse lists it (inside the "
+                            "server's --data-dir folders).", required=True),
+    "labels_path": Setting("path", "A file of labels for the rows (IDX or .npy, one integer per row), replacing "
+                                   "any the data holds; empty: the data's own labels, if any.", nullable=True),
+    "normalize": choice(NORMALIZE_MODES, "How values are scaled: auto (images to [0, 1], other columns "
+                                         "standardised), none, minmax (to [0, 1]), 255 (divided by 255) or "
+                                         "standardize (zero mean, unit variance)."),
+    "binarize": BINARIZE,
+    "test_fraction": TEST_FRACTION,
+    "seed": SEED,
+    "channels": choice((1, 3), "Convert images to 1 channel (grey, BT.601 luma) or 3 (grey copied to RGB); empty "
+                               "keeps theirs.", nullable=True),
+    "resize": Setting("size", "Resample images to this side, or [height, width] (an area average to shrink); "
+                              "empty keeps their size.", min=MIN_SIDE, max=MAX_SIDE, unit="pixels", nullable=True),
+    "image_shape": int_list(1, 1 << 24, "How to fold each row: [] for plain vectors, [h, w] or [h, w, c] for "
+                                        "images; empty infers it from the data.", items=(0, 3), nullable=True),
+    "likelihood": choice(("auto", "bernoulli", "gaussian"), "The decoder's likelihood: auto (bernoulli when every "
+                                                            "value ends up in [0, 1], else gaussian) or either one."),
+    "label_column": Setting("string", "CSV only: the labels column, by header name or by index (an integer, "
+                                      "negative from the end); empty: no labels.", nullable=True),
+    "header": choice(("auto", True, False), "CSV only: whether the first row names the columns; auto: when one of "
+                                            "its data cells is not a number."),
+    "delimiter": choice(DELIMITERS, "CSV only: the cell delimiter; empty picks the most frequent of , ; and tab "
+                                    "on the first line.", nullable=True),
+}
 
 
 def file_kind(p: Path, shown: str) -> str:
@@ -127,23 +156,21 @@ def load_file(*, path: str, labels_path: str | None = None, normalize: str = "au
         raise DataError(f"option 'path' must name a file or folder, not {path!r}.")
     if labels_path is not None and (not isinstance(labels_path, (str, Path, DataPath)) or not str(labels_path)):
         raise DataError(f"option 'labels_path' must name a file, not {labels_path!r}.")
-    mode = as_choice("normalize", normalize, NORMALIZE_MODES)
-    if binarize is not None:
-        binarize = as_float("binarize", binarize, 0.0, 1.0)
-    test_fraction = as_float("test_fraction", test_fraction, 0.0, 1.0, open_ends=True)
-    seed = as_int("seed", seed, 0, 2**32 - 1)
-    if channels is not None:
-        channels = as_choice("channels", channels, (1, 3))
-    size = as_size("resize", resize, MIN_SIDE, MAX_SIDE)
-    if image_shape is not None and not (
-            isinstance(image_shape, (list, tuple)) and len(image_shape) in (0, 2, 3)
-            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in image_shape)):
+    def opt(name, value):
+        return check_option(FILE_OPTIONS, name, value)
+
+    mode, binarize, test_fraction, seed = (opt("normalize", normalize), opt("binarize", binarize),
+                                           opt("test_fraction", test_fraction), opt("seed", seed))
+    channels, size = opt("channels", channels), opt("resize", resize)
+    if image_shape is not None and (not isinstance(image_shape, (list, tuple)) or len(image_shape) == 1):
         raise DataError(f"option 'image_shape' must be [] (plain vectors), [h, w] or [h, w, c], not {image_shape!r}.")
-    likelihood = as_choice("likelihood", likelihood, ("auto", "bernoulli", "gaussian"))
+    image_shape = opt("image_shape", image_shape)
+    likelihood = opt("likelihood", likelihood)
+    # an index or a header name: the one option a single Setting type cannot state, so checked here
     if label_column is not None and (isinstance(label_column, bool) or not isinstance(label_column, (int, str))):
         raise DataError(f"option 'label_column' must be a column index or a header name, not {label_column!r}.")
-    header = as_choice("header", header, ("auto", True, False)) if not isinstance(header, bool) else header
-    if delimiter is not None and delimiter not in (",", ";", "\t", " ", "|"):
+    header = header if isinstance(header, bool) else opt("header", header)
+    if delimiter is not None and delimiter not in DELIMITERS:
         raise DataError(f"option 'delimiter' must be one of ',', ';', '\\t', ' ', '|', not {delimiter!r}.")
 
     shown, p = _where(path)

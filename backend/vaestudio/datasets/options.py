@@ -1,10 +1,39 @@
 """Checks for loader options: vaestudio.checks, raising DataError, with the option's name quoted.
-Options arrive from the wire (msgpack), so types are checked here, once."""
+Options arrive from the wire (msgpack), so types are checked here, once.
+
+Each loader states its options as a {name: Setting} table next to the loader (type, range, help) and
+checks them with `check_option`, so what data.list tells a client is what the loader enforces.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from vaestudio import checks
 from vaestudio.datasets.base import DataError
+from vaestudio.setting import Setting, integer, number
+
+
+def seed_option(what: str) -> Setting:
+    return integer(0, 2**32 - 1, f"Seed of {what}.")
+
+
+SEED = seed_option("the permutation that splits the rows into training and test rows")
+TEST_FRACTION = number(0.0, 1.0, "Fraction of the rows held out as the test split.", exclusive=True)
+BINARIZE = number(0.0, 1.0, "A threshold applied after scaling: values above it become 1, the others 0; empty keeps "
+                            "the values.", nullable=True)
+
+
+def check_option(settings: dict[str, Setting], name: str, value: Any) -> Any:
+    """`value` of option `name` checked against its Setting in `settings` (DataError naming it)."""
+    setting = settings[name]
+    if value is None and setting.nullable:
+        return None
+    if setting.type == "size":
+        return as_size(name, value, int(setting.min), int(setting.max))
+    if setting.type == "label_list":
+        return as_label_list(name, value)
+    return setting.check(f"option {name!r}", value, error=DataError)
 
 
 def as_int(name: str, value, lo: int, hi: int) -> int:

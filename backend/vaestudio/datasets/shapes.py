@@ -21,7 +21,8 @@ import numpy as np
 import torch
 
 from vaestudio.datasets.base import Dataset, make_dataset
-from vaestudio.datasets.options import as_float, as_int
+from vaestudio.datasets.options import TEST_FRACTION, as_int, check_option, seed_option
+from vaestudio.setting import integer
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,15 @@ ELLIPSE_AXES = (13.0, 6.5)  # semi-axes in px at scale 1: elongated, so its angl
 HEART_UNIT = 10.0  # px per unit of the heart curve (x^2 + y^2 - 1)^3 = x^2 y^3, which spans ~2.3 units
 CHUNK = 1024  # sprites drawn per vectorised step: (CHUNK, 64, 64) float32 temporaries, ~16 MB each
 
+MAX_N = 200_000
+SHAPES_OPTIONS = {
+    "n": integer(2, MAX_N, "Number of sprites drawn, all different: at most the whole grid of 3 shapes x 6 scales x "
+                           "orientations x positions^2."),
+    "seed": seed_option("the sprites picked from the grid and of the train/test split"),
+    "test_fraction": TEST_FRACTION,
+    "orientations": integer(1, 64, "Distinct rotation angles of each shape in [0, 2 pi)."),
+    "positions": integer(2, 32, "Distinct positions along each axis."),
+}
 SHAPES_DESCRIPTION = ("procedural dSprites-style 64x64 sprites (square, ellipse, heart) with ground-truth "
                       "factors shape, scale, orientation, x, y")
 
@@ -76,12 +86,12 @@ def render(shape: np.ndarray, scale: np.ndarray, angle: np.ndarray, cx: np.ndarr
 def load_shapes(*, n: int = 10_000, seed: int = 0, test_fraction: float = 0.1, orientations: int = 40,
                 positions: int = 16) -> Dataset:
     """`n` sprites (64, 64) in {0, 1}, labels = shape id, factors = ids into `factor_grid`."""
-    orientations = as_int("orientations", orientations, 1, 64)
-    positions = as_int("positions", positions, 2, 32)
+    orientations = check_option(SHAPES_OPTIONS, "orientations", orientations)
+    positions = check_option(SHAPES_OPTIONS, "positions", positions)
     total = len(SHAPES) * len(SCALES) * orientations * positions**2
-    n = as_int("n", n, 2, min(total, 200_000))
-    seed = as_int("seed", seed, 0, 2**32 - 1)
-    test_fraction = as_float("test_fraction", test_fraction, 0.0, 1.0, open_ends=True)
+    n = as_int("n", n, 2, min(total, MAX_N))  # its Setting states MAX_N; smaller grids hold fewer sprites
+    seed = check_option(SHAPES_OPTIONS, "seed", seed)
+    test_fraction = check_option(SHAPES_OPTIONS, "test_fraction", test_fraction)
 
     t0 = time.perf_counter()
     grid = (len(SHAPES), len(SCALES), orientations, positions, positions)

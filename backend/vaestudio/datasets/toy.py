@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 from vaestudio.datasets.base import Dataset, make_dataset
-from vaestudio.datasets.options import as_bool, as_float, as_int
+from vaestudio.datasets.options import TEST_FRACTION, check_option, seed_option
+from vaestudio.setting import flag, integer, number
 
 TOY_DESCRIPTIONS = {
     "moons": "two interleaving half circles in 2-D (scikit-learn make_moons), labels = moon",
@@ -18,11 +19,26 @@ TOY_DESCRIPTIONS = {
     "swiss_roll": "a 2-D sheet rolled up in 3-D (scikit-learn make_swiss_roll), factors t and height",
 }
 TOY_FACTORS = {"moons": [], "circles": [], "swiss_roll": ["t", "height"]}
+_COMMON = {
+    "n": integer(2, 1_000_000, "Number of points drawn."),
+    "noise": number(0.0, 10.0, "Standard deviation of the Gaussian noise added to every coordinate."),
+    "seed": seed_option("the points' noise and of the train/test split"),
+    "test_fraction": TEST_FRACTION,
+    "standardize": flag("Scale every column to zero mean and unit variance."),
+}
+TOY_OPTIONS = {
+    "moons": _COMMON,
+    "circles": {**_COMMON, "factor": number(0.0, 1.0, "Radius of the inner circle as a fraction of the outer one.",
+                                            exclusive=True)},
+    "swiss_roll": {**_COMMON, "dim": integer(2, 3, "Dimensions of the points: 3 for the rolled sheet, 2 for "
+                                                   "the spiral seen end on (height dropped).")},
+}
 
 
 def _common(n, noise, seed, test_fraction, standardize):
-    return (as_int("n", n, 2, 1_000_000), as_float("noise", noise, 0.0, 10.0), as_int("seed", seed, 0, 2**32 - 1),
-            as_float("test_fraction", test_fraction, 0.0, 1.0, open_ends=True), as_bool("standardize", standardize))
+    return tuple(check_option(_COMMON, name, value) for name, value in
+                 (("n", n), ("noise", noise), ("seed", seed), ("test_fraction", test_fraction),
+                  ("standardize", standardize)))
 
 
 def _finish(name: str, x: np.ndarray, labels, source: dict, **extra) -> Dataset:
@@ -51,7 +67,7 @@ def load_circles(*, n: int = 2000, noise: float = 0.05, factor: float = 0.5, see
     from sklearn.datasets import make_circles
 
     n, noise, seed, test_fraction, standardize = _common(n, noise, seed, test_fraction, standardize)
-    factor = as_float("factor", factor, 0.0, 1.0, open_ends=True)
+    factor = check_option(TOY_OPTIONS["circles"], "factor", factor)
     x, y = make_circles(n_samples=n, noise=noise, factor=factor, random_state=seed)
     source = {"name": "circles", "n": n, "noise": noise, "factor": factor, "seed": seed,
               "test_fraction": test_fraction, "standardize": standardize}
@@ -68,7 +84,7 @@ def load_swiss_roll(*, n: int = 2000, noise: float = 0.0, dim: int = 3, seed: in
     from sklearn.datasets import make_swiss_roll
 
     n, noise, seed, test_fraction, standardize = _common(n, noise, seed, test_fraction, standardize)
-    dim = as_int("dim", dim, 2, 3)
+    dim = check_option(TOY_OPTIONS["swiss_roll"], "dim", dim)
     x, t = make_swiss_roll(n_samples=n, noise=noise, random_state=seed)  # x (n, 3): t cos t, height, t sin t
     height = x[:, 1].copy()  # (n,) as observed: sklearn adds its noise to this column too
     if dim == 2:

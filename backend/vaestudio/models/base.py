@@ -27,6 +27,7 @@ from vaestudio import checks
 from vaestudio.errors import ConfigError
 from vaestudio.models.spec import ModelSpec
 from vaestudio.models.nets import build_decoder, build_encoder
+from vaestudio.setting import check_fields, field_settings
 
 LOG_2PI = math.log(2 * math.pi)
 LOGVAR_RANGE = (-30.0, 20.0)  # exp() of either end is finite in float32
@@ -48,8 +49,8 @@ class ModelOutput:
 
 @dataclass
 class NoParams:
-    def validate(self) -> None:
-        pass
+    """A variant's hyper-parameters: each field `described` with its Setting (type, range, help),
+    which both checks it (check_params) and describes it to clients (model.list)."""
 
 
 def gaussian_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -86,17 +87,12 @@ class BaseVAE(nn.Module):
 
     @classmethod
     def check_params(cls, params: dict[str, Any]) -> dict[str, Any]:
-        """`params` with defaults filled in and types checked; unknown keys raise ConfigError."""
-        fields = {f.name: f for f in dataclasses.fields(cls.Params)}
+        """`params` with defaults filled in, each checked against its field's Setting (ints become
+        floats where floats are wanted); unknown keys raise ConfigError."""
+        fields = field_settings(cls.Params)
         checks.known_keys(params, sorted(fields), "parameter(s)", f" for model {cls.name!r}")
-        values = {key: _coerce(f"model {cls.name!r}: parameter {key!r}", params.get(key, f.default), f.default)
-                  for key, f in fields.items()}
-        hp = cls.Params(**values)
-        try:
-            hp.validate()
-        except ConfigError as exc:
-            raise ConfigError(f"model {cls.name!r}: {exc}") from None
-        return dataclasses.asdict(hp)
+        hp = cls.Params(**{key: params.get(key, default) for key, (_, default) in fields.items()})
+        return check_fields(hp, f"model {cls.name!r}: parameter '{{}}'")
 
     # ----- construction ----------------------------------------------------------------------------
     def __init__(self, spec: ModelSpec):
@@ -261,16 +257,3 @@ class BaseVAE(nn.Module):
 def rng_device(generator: torch.Generator | None, model: nn.Module) -> torch.device:
     """Random numbers are drawn where the generator lives (any device's generator works)."""
     return generator.device if generator is not None else next(model.parameters()).device
-
-
-def _coerce(label: str, value: Any, default: Any) -> Any:
-    """Check one hyper-parameter against its default's type; ints become floats where floats are wanted."""
-    if isinstance(default, bool):
-        return checks.boolean(label, value)
-    if isinstance(default, int):
-        return checks.integer(label, value, -(2**62), 2**62)
-    if isinstance(default, float):
-        return checks.number(label, value, -math.inf, math.inf)
-    if isinstance(default, str):
-        return checks.text(label, value)
-    raise AssertionError(f"unsupported parameter type for {label}")

@@ -35,21 +35,21 @@ from dataclasses import dataclass
 
 import torch
 
-from vaestudio import checks
 from vaestudio.models.base import BaseVAE, ModelOutput, gaussian_log_density, reparameterize
+from vaestudio.setting import described, integer, number
 
 
 @dataclass
 class BetaTCVAEParams:
-    alpha: float = 1.0  # weight of the index-code mutual information
-    beta_tc: float = 6.0  # weight of the total correlation (Chen et al. report beta = 6 on dSprites)
-    gamma: float = 1.0  # weight of the dimension-wise KL
-    dataset_size: int = 0  # N for the estimator; 0 = not known, use the batch size (set it from the data)
-
-    def validate(self) -> None:
-        for key in ("alpha", "beta_tc", "gamma"):
-            checks.number(key, getattr(self, key), 0.0, 1e4)
-        checks.number("dataset_size", self.dataset_size, 0, 10**10)
+    alpha: float = described(1.0, number(0.0, 1e4, "Weight of the index-code mutual information term."))
+    beta_tc: float = described(6.0, number(
+        0.0, 1e4, "Weight of the total correlation, the term that pushes the latent dimensions to be "
+        "independent (Chen et al. report 6 on dSprites)."))
+    gamma: float = described(1.0, number(0.0, 1e4, "Weight of the dimension-wise KL term."))
+    # 0: not known; models.registry.fit_spec fills it in from the data (else the batch size is used)
+    dataset_size: int = described(0, integer(
+        0, 10**10, "Training examples N that the minibatch estimator weighs each batch against; 0 takes it "
+        "from the data set."))
 
 
 def decomposed_kl(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,

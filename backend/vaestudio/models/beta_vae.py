@@ -14,20 +14,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vaestudio import checks
 from vaestudio.models.base import BaseVAE, ModelOutput, kl_standard_normal
+from vaestudio.setting import described, integer, number
 
 
 @dataclass
 class BetaVAEParams:
-    capacity_max: float = 0.0  # C_max in nats; 0 turns the capacity form off (plain beta-VAE)
-    capacity_steps: int = 10_000  # steps over which C rises linearly from 0 to capacity_max
-    gamma: float = 1000.0  # weight of |KL - C| (Burgess et al. use 1000)
-
-    def validate(self) -> None:
-        checks.number("capacity_max", self.capacity_max, 0.0, 10_000.0)
-        checks.number("capacity_steps", self.capacity_steps, 1, 100_000_000)
-        checks.number("gamma", self.gamma, 0.0, 1e6)
+    capacity_max: float = described(0.0, number(
+        0.0, 10_000.0, "The KL target C_max that the capacity rises to (Burgess et al. 2018); 0 turns the "
+        "capacity form off and gives the plain beta-VAE.", unit="nats"))
+    capacity_steps: int = described(10_000, integer(
+        1, 100_000_000, "Steps over which the capacity C rises linearly from 0 to capacity_max.", unit="steps"))
+    gamma: float = described(1000.0, number(
+        0.0, 1e6, "Weight of |KL - C| in the capacity form (Burgess et al. use 1000)."))
 
 
 class BetaVAE(BaseVAE):

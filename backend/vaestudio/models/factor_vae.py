@@ -26,22 +26,19 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from vaestudio import checks
 from vaestudio.models.base import BaseVAE, ModelOutput
+from vaestudio.setting import described, integer, number
 
 
 @dataclass
 class FactorVAEParams:
-    gamma: float = 10.0  # weight of the total correlation (the paper sweeps 10 to 100)
-    disc_hidden: int = 256  # units per discriminator layer (the paper: 1000)
-    disc_layers: int = 3  # hidden layers in the discriminator (the paper: 6)
-    disc_lr: float = 1e-4  # discriminator learning rate (the paper's value)
-
-    def validate(self) -> None:
-        checks.number("gamma", self.gamma, 0.0, 1e4)
-        checks.number("disc_hidden", self.disc_hidden, 1, 8192)
-        checks.number("disc_layers", self.disc_layers, 1, 16)
-        checks.number("disc_lr", self.disc_lr, 1e-7, 1.0)
+    gamma: float = described(10.0, number(
+        0.0, 1e4, "Weight of the total-correlation penalty (the paper sweeps 10 to 100)."))
+    disc_hidden: int = described(256, integer(
+        1, 8192, "Units per hidden layer of the discriminator that estimates the total correlation (the paper: 1000)."))
+    disc_layers: int = described(3, integer(1, 16, "Hidden layers in the discriminator (the paper: 6)."))
+    disc_lr: float = described(1e-4, number(
+        1e-7, 1.0, "Learning rate of the discriminator's own Adam optimiser (the paper: 1e-4)."))
 
 
 def permute_dims(z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -22,50 +22,51 @@ dummy batch, so a mismatch names the layer and the shapes that met.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
 
-from vaestudio import checks
 from vaestudio.errors import ConfigError
+from vaestudio.setting import Setting, choice, flag, int_list, integer, number
 
 REQUIRED = object()
 MAX_LAYERS = 64
 MAX_WIDTH = 8192
+MAX_KERNEL = 64  # kernel sizes, strides, paddings and scales are small integers
 MAX_VALUES_PER_EXAMPLE = 1 << 22  # a dry-run guard against specs that would exhaust memory
 
 
-
-def _width(label: str, v: Any) -> int:
-    return checks.integer(label, v, 1, MAX_WIDTH)
-
-
-def _kernel_part(lo: int):
-    """Kernel sizes, strides, paddings and scales: small integers from lo to 64."""
-    return lambda label, v: checks.integer(label, v, lo, 64)
+def _out(what: str) -> Setting:
+    return integer(1, MAX_WIDTH, f"Output {what} of the layer.", required=True)
 
 
-def _shape(label: str, v: Any) -> list[int]:
-    if not isinstance(v, (list, tuple)) or not 1 <= len(v) <= 3:
-        raise ConfigError(f"{label} must be a list of 1 to 3 positive integers, e.g. [64, 4, 4], got {v!r}")
-    return [checks.integer(label, s, 1, MAX_WIDTH) for s in v]
+_KERNEL = integer(1, MAX_KERNEL, "Side of the square kernel.", unit="pixels")
 
-
-# type -> {key: (check(label, value) -> value, default)}
-LAYER_KEYS: dict[str, dict[str, tuple[Callable[[str, Any], Any], Any]]] = {
-    "linear": {"out": (_width, REQUIRED), "bias": (checks.boolean, True)},
-    "conv": {"out": (_width, REQUIRED), "kernel": (_kernel_part(1), 3), "stride": (_kernel_part(1), 1),
-             "padding": (_kernel_part(0), 0)},
-    "deconv": {"out": (_width, REQUIRED), "kernel": (_kernel_part(1), 4), "stride": (_kernel_part(1), 2),
-               "padding": (_kernel_part(0), 1), "output_padding": (_kernel_part(0), 0)},
-    "upsample": {"scale": (_kernel_part(1), 2), "mode": (lambda label, v: checks.choice(label, v, ("nearest", "bilinear")), "nearest")},
+# type -> {key: (Setting, default)}: each key's check and its description for the layer editor
+# (model.list "layers"); REQUIRED keys have no default.
+LAYER_KEYS: dict[str, dict[str, tuple[Setting, Any]]] = {
+    "linear": {"out": (_out("features"), REQUIRED), "bias": (flag("Add a learned bias to each output."), True)},
+    "conv": {"out": (_out("channels"), REQUIRED), "kernel": (_KERNEL, 3),
+             "stride": (integer(1, MAX_KERNEL, "Step between kernel positions; 2 halves height and width."), 1),
+             "padding": (integer(0, MAX_KERNEL, "Zero pixels added on each side of the input.", unit="pixels"), 0)},
+    "deconv": {"out": (_out("channels"), REQUIRED), "kernel": (_KERNEL, 4),
+               "stride": (integer(1, MAX_KERNEL, "Upsampling factor; 2 doubles height and width."), 2),
+               "padding": (integer(0, MAX_KERNEL, "Rows and columns trimmed from each side of the output.",
+                                   unit="pixels"), 1),
+               "output_padding": (integer(0, MAX_KERNEL, "Extra rows and columns added to the output's bottom "
+                                                         "and right, to reach odd sizes.", unit="pixels"), 0)},
+    "upsample": {"scale": (integer(1, MAX_KERNEL, "Factor that height and width are multiplied by."), 2),
+                 "mode": (choice(("nearest", "bilinear"), "How the new pixels are filled: nearest (copies of "
+                                                           "their neighbour) or bilinear (interpolated)."), "nearest")},
     "relu": {}, "gelu": {}, "tanh": {}, "elu": {},
-    "leaky_relu": {"slope": (lambda label, v: checks.number(label, v, -100.0, 100.0), 0.2)},
+    "leaky_relu": {"slope": (number(-100.0, 100.0, "Slope of the activation for negative inputs."), 0.2)},
     "batchnorm": {}, "layernorm": {},
-    "dropout": {"p": (lambda label, v: checks.number(label, v, 0.0, 0.99), 0.1)},
+    "dropout": {"p": (number(0.0, 0.99, "Probability that a value is zeroed while training."), 0.1)},
     "flatten": {},
-    "unflatten": {"shape": (_shape, REQUIRED)},
+    "unflatten": {"shape": (int_list(1, MAX_WIDTH, "The shape to fold flat features into, e.g. [64, 4, 4] for "
+                                                   "(channels, height, width).", items=(1, 3), required=True),
+                            REQUIRED)},
 }
 IMAGE_LAYERS = ("conv", "deconv", "upsample")
 FLAT_LAYERS = ("linear",)
@@ -90,13 +91,14 @@ def check_layer_specs(specs: Any, where: str) -> list[dict[str, Any]]:
         if extra:
             raise ConfigError(f"{where} layer {i} ({kind}): unknown key(s) {extra}; accepted: {sorted(keys) or 'none'}")
         full: dict[str, Any] = {"type": kind}
-        for key, (check, default) in keys.items():
+        for key, (setting, default) in keys.items():
             if key not in layer:
                 if default is REQUIRED:
                     raise ConfigError(f"{where} layer {i} ({kind}): missing key {key!r}")
                 full[key] = default
             else:
-                full[key] = check(f"{where} layer {i} ({kind}): {key!r}", layer[key])
+                value = setting.check(f"{where} layer {i} ({kind}): {key!r}", layer[key])
+                full[key] = list(value) if isinstance(value, tuple) else value
         out.append(full)
     return out
 

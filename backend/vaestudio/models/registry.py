@@ -20,7 +20,7 @@ from vaestudio.models.factor_vae import FactorVAE
 from vaestudio.models.info_vae import InfoVAE
 from vaestudio.models.iwae import IWAE
 from vaestudio.models.nets import check_layer_specs
-from vaestudio.models.spec import ARCHES, LIKELIHOODS, MAX_CLASSES, ModelSpec
+from vaestudio.models.spec import LIKELIHOODS, MAX_CLASSES, ModelSpec, user_settings
 from vaestudio.models.vae import VAE
 from vaestudio.models.vamp import VampVAE
 from vaestudio.models.vq_vae import VQVAE
@@ -41,14 +41,12 @@ def validate_spec(spec: ModelSpec) -> ModelSpec:
     defaults); raises ConfigError naming the first field that is not accepted."""
     s = copy.deepcopy(spec)
     cls = model_class(s.name)
-    s.latent_dim = checks.integer("latent_dim", s.latent_dim, 1, 256)
-    checks.choice("arch", s.arch, ARCHES)
-    s.hidden = checks.int_list("hidden", s.hidden, 1, 8192)
-    s.channels = checks.int_list("channels", s.channels, 1, 1024)
+    for key, (setting, _) in user_settings().items():
+        if setting.type != "layers":  # the layer lists are checked below, with the arch
+            setattr(s, key, setting.check(key, getattr(s, key)))
     s.image_shape = tuple(checks.integer("image_shape", v, 1, 4096) for v in _sequence("image_shape", s.image_shape))
     s.input_dim = checks.integer("input_dim", s.input_dim, 1, 10_000_000)
     checks.choice("likelihood", s.likelihood, LIKELIHOODS)
-    s.obs_sigma = checks.number("obs_sigma", s.obs_sigma, 1e-6, 1e6)
     s.num_classes = checks.integer("num_classes", s.num_classes, 0, MAX_CLASSES)
 
     if len(s.image_shape) not in (0, 2, 3):

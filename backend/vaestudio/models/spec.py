@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vaestudio import checks
+from vaestudio.setting import Setting, choice, described, field_settings, int_list, integer, number
 
 ARCHES = ("mlp", "conv", "custom")
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -25,16 +26,30 @@ DATA_FIELDS = ("input_dim", "image_shape", "likelihood", "num_classes")
 @dataclass
 class ModelSpec:
     name: str = "vae"  # a key of models.registry.MODELS
-    latent_dim: int = 2  # Z; for vq_vae the code (embedding) dimension
-    arch: str = "mlp"  # "mlp" | "conv" | "custom"
-    hidden: tuple[int, ...] = (256, 128)  # MLP widths (conv: the width of the dense layer after the convs)
-    channels: tuple[int, ...] = (32, 64)  # conv widths, one per conv layer
-    encoder: list[dict] | None = None  # custom encoder body (arch "custom"), see models/nets.py
-    decoder: list[dict] | None = None  # custom decoder (arch "custom"), must end at input_dim values
+    # The user-chosen keys carry their Setting (type, range, help): validate_spec checks them with it
+    # and model.list describes them with it.
+    latent_dim: int = described(2, integer(  # Z
+        1, 256, "Width of the latent code z; for vq_vae the dimension of each code vector."))
+    arch: str = described("mlp", choice(
+        ARCHES, "Encoder and decoder networks: mlp (dense layers), conv (convolutions, image data only) or "
+        "custom (the encoder and decoder layer lists)."))
+    hidden: tuple[int, ...] = described((256, 128), int_list(
+        1, 8192, "Widths of the MLP's hidden layers in encoder order (the decoder mirrors them); with arch conv, "
+        "the last one is the width of the dense layer after the convolutions."))
+    channels: tuple[int, ...] = described((32, 64), int_list(
+        1, 1024, "Channels of the conv layers, one width per layer; the last is repeated while an image needs "
+        "more halvings (arch conv only)."))
+    encoder: list[dict] | None = described(None, Setting(  # see models/nets.py
+        "layers", "The custom encoder's layers (arch custom), from the data to the features that mu and logvar "
+        "are computed from.", nullable=True))
+    decoder: list[dict] | None = described(None, Setting(
+        "layers", "The custom decoder's layers (arch custom), from z to exactly the data's values per example.",
+        nullable=True))
     image_shape: tuple[int, ...] = ()  # (h, w) or (h, w, c), channel-last like the data; () for vectors
     input_dim: int = 64  # D, values per example
     likelihood: str = "bernoulli"  # "bernoulli" (pixels in [0, 1]) or "gaussian" (fixed obs_sigma)
-    obs_sigma: float = 0.1
+    obs_sigma: float = described(0.1, number(
+        1e-6, 1e6, "Standard deviation of the Gaussian likelihood p(x|z); used on real-valued data only."))
     num_classes: int = 0  # labels 0..num_classes-1; conditional models need > 0
     params: dict[str, Any] = field(default_factory=dict)  # the variant's hyper-parameters
 
@@ -58,3 +73,9 @@ class ModelSpec:
 
 def field_names() -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(ModelSpec))
+
+
+def user_settings() -> dict[str, tuple[Setting, object]]:
+    """{key: (Setting, default)} of the keys a user chooses: latent_dim, arch, hidden, channels,
+    encoder, decoder, obs_sigma."""
+    return field_settings(ModelSpec)

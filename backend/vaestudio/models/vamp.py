@@ -22,18 +22,16 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vaestudio import checks
 from vaestudio.models.base import BaseVAE, ModelOutput, rng_device, gaussian_log_density
+from vaestudio.setting import described, integer
 
 PER_DIM_KL_SAMPLES = 16
 
 
 @dataclass
 class VampParams:
-    n_pseudo: int = 50  # K pseudo-inputs (the paper: 500 on MNIST)
-
-    def validate(self) -> None:
-        checks.number("n_pseudo", self.n_pseudo, 1, 5000)
+    n_pseudo: int = described(50, integer(
+        1, 5000, "Learned pseudo-inputs K whose posteriors make up the mixture prior (the paper: 500 on MNIST)."))
 
 
 class VampVAE(BaseVAE):

@@ -41,9 +41,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vaestudio import checks
-from vaestudio.errors import ConfigError
 from vaestudio.models.base import BaseVAE, ModelOutput, rng_device
+from vaestudio.setting import choice, described, flag, integer, number
 
 USAGE_DECAY = 0.99  # EMA of code usage, for the empirical prior and dead-code restarts
 DEAD_USAGE = 0.1  # a code whose usage share falls below DEAD_USAGE / K (~230 unused steps) is restarted
@@ -52,19 +51,20 @@ LAPLACE_EPS = 1e-5
 
 @dataclass
 class VQVAEParams:
-    codebook_size: int = 32  # K codes
-    commitment: float = 0.25  # the paper's beta in eq. 3 (they use 0.25)
-    prior: str = "empirical"  # how sample_prior picks codes: "empirical" usage or "uniform"
-    restart_dead: bool = True  # re-seed unused codes from current encoder outputs
-    ema: bool = True  # codebook = EMA of assigned encoder outputs (else trained by the codebook loss)
-    decay: float = 0.99  # the EMA's decay
-
-    def validate(self) -> None:
-        checks.number("codebook_size", self.codebook_size, 2, 65_536)
-        checks.number("commitment", self.commitment, 0.0, 100.0)
-        checks.number("decay", self.decay, 0.0, 0.99999)
-        if self.prior not in ("empirical", "uniform"):
-            raise ConfigError(f"prior must be 'empirical' or 'uniform', got {self.prior!r}")
+    codebook_size: int = described(32, integer(2, 65_536, "Number of code vectors K in the codebook."))
+    commitment: float = described(0.25, number(
+        0.0, 100.0, "Weight of the commitment loss that pulls the encoder's output towards its code (the "
+        "paper's beta in eq. 3: 0.25)."))
+    prior: str = described("empirical", choice(
+        ("empirical", "uniform"), "How sampling picks codes: as often as each is used on the training data "
+        "(empirical) or uniformly."))
+    restart_dead: bool = described(True, flag(
+        "Restart codes that went unused at current encoder outputs, which keeps more codes in use."))
+    ema: bool = described(True, flag(
+        "Move the codes as a moving average of the encoder outputs assigned to them, instead of by the "
+        "codebook loss."))
+    decay: float = described(0.99, number(
+        0.0, 0.99999, "Decay of that moving average; closer to 1 moves the codes more slowly."))
 
 
 class VQVAE(BaseVAE):
