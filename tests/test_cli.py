@@ -63,8 +63,8 @@ def test_runs_lists_under_a_header(tmp_path):
     assert r.returncode == 0, r.stderr
     run = json.loads(r.stdout)["run"]
     lines = vaestudio("runs", runs=runs).stdout.splitlines()
-    assert lines[0].split() == ["RUN", "MODEL", "DATA", "STEP", "CREATED"]
-    assert lines[1].split()[:4] == [run, "vae", "digits", "3"]
+    assert lines[0].split() == ["RUN", "MODEL", "DATA", "STEP", "UPDATED", "CHECKPOINT"]
+    assert lines[1].split()[:4] == [run, "vae", "digits", "3"] and lines[1].endswith(" yes")
 
 
 # ---------------------------------------------------------------- serve

@@ -32,6 +32,10 @@ TOKEN_ENV = "VAESTUDIO_TOKEN"
 MAX_TOKEN_BYTES = 255  # PLAIN carries the password length in one octet
 LOG_EVERY_S = 10.0  # refusals from one address are logged at most this often (clients retry fast)
 _LOCAL_SCHEMES = ("ipc://", "inproc://")
+# A NULL client against a PLAIN server fails either side first: here as a protocol error
+# (mechanism mismatch), or, when the client noticed first and hung up, as a handshake that ended
+# with no detail. Both are a client without a token.
+REFUSAL_EVENTS = zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
 
 
 class AuthError(UserError):
@@ -159,19 +163,18 @@ class PlainAuth:
         self._watching = threading.Event()
         self._watcher: threading.Thread | None = None
 
-    def secure(self, *sockets: zmq.Socket) -> None:
+    def secure(self, *sockets: zmq.Socket, watched_elsewhere: tuple[zmq.Socket, ...] = ()) -> None:
         """Makes each socket a PLAIN server checked by this authenticator. Call before bind:
-        libzmq applies the mechanism to connections accepted after it is set."""
+        libzmq applies the mechanism to connections accepted after it is set. libzmq allows one
+        monitor per socket: a socket in `watched_elsewhere` has its owner's, which passes its
+        REFUSAL_EVENTS to `handshake_failed`; the others get one here."""
         if self._watcher is not None:
             raise RuntimeError("PlainAuth.secure() must be called once, with every socket")
         for s in sockets:
             s.plain_server = True
             s.zap_domain = ZAP_DOMAIN.encode()
-            # A NULL client against a PLAIN server fails either side first: here as a protocol
-            # error (mechanism mismatch), or, when the client noticed first and hung up, as a
-            # handshake that ended with no detail. Both are a client without a token.
-            monitor = s.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
-            self._monitors.append((s, monitor))
+            if not any(s is w for w in watched_elsewhere):
+                self._monitors.append((s, s.get_monitor_socket(REFUSAL_EVENTS)))
         self._watching.set()
         self._watcher = threading.Thread(target=self._watch, name="vaestudio-auth-monitor", daemon=True)
         self._watcher.start()
@@ -185,6 +188,14 @@ class PlainAuth:
             self._watcher = None
         self._auth.stop()
 
+    def handshake_failed(self, event: dict) -> None:
+        """Logs a monitor event of REFUSAL_EVENTS that means a client came without a token."""
+        mismatch = (event["event"] == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+                    and event["value"] == zmq.PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+        if mismatch or event["event"] == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+            where = event["endpoint"].decode("utf-8", "replace")
+            self._refusals.refused(f"an unknown address to {where}", "no token (NULL security)")
+
     def _watch(self) -> None:
         poller = zmq.Poller()
         endpoints: dict[zmq.Socket, zmq.Socket] = {}
@@ -194,11 +205,7 @@ class PlainAuth:
         try:
             while self._watching.is_set():
                 for monitor, _ in poller.poll(100):
-                    event = recv_monitor_message(monitor)
-                    mismatch = event["value"] == zmq.PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
-                    if mismatch or event["event"] == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-                        where = event["endpoint"].decode("utf-8", "replace")
-                        self._refusals.refused(f"an unknown address to {where}", "no token (NULL security)")
+                    self.handshake_failed(recv_monitor_message(monitor))
         finally:
             # The monitor sockets belong to this thread; the secured sockets may already be closed.
             for _, monitor in self._monitors:

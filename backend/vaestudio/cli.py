@@ -15,11 +15,12 @@ from vaestudio.cli_usecases import USECASE_COMMANDS, add_usecase_commands
 log = logging.getLogger("vaestudio")
 
 RUNS_DIR_ENV = "VAESTUDIO_RUNS_DIR"
+RESUME_LAST = "last"  # `--resume last`: the newest run with a checkpoint
 COMMANDS = {  # name -> one line, shown by `vaestudio` alone and by `vaestudio --help`
     "serve": "train live and serve the control and stream sockets (for the Godot client)",
     "train": "train headless with a progress bar, then save the run",
     "runs": "list the saved runs",
-    "export": "write a run's checkpoint, latents, pictures and ONNX decoder into its folder",
+    "export": "write a run's checkpoint, latents, pictures, ONNX and Godot decoders into its folder",
     "eval": "test ELBO, recon, KL, IS-NLL and active units of a saved run",
     **USECASE_COMMANDS,
 }
@@ -27,6 +28,7 @@ EXAMPLES = """\
 examples:
   vaestudio serve                                  train on digits, serve on 127.0.0.1:5555/5556
   vaestudio serve --model beta_tcvae --latent-dim 8 --paused
+  vaestudio serve --resume last                    continue the newest saved run
   vaestudio train --model iwae --param k=10 --steps 5000 --eval
   vaestudio train --data-path table.csv --data-opt label_column=label
   vaestudio runs
@@ -81,6 +83,16 @@ def _byte_size(text: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a size; give bytes, or a number with K, M or G (e.g. 4G)")
     return n
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds; give 0 (off) or more, e.g. 120")
+    return value
 
 
 def _session_parts(args: argparse.Namespace):
@@ -152,8 +164,9 @@ def _make_trainer(args: argparse.Namespace, store):
     from vaestudio import loading
 
     if getattr(args, "resume", None):
-        _allow_run_data(args, store, args.resume)
-        trainer = loading.load_trainer(args.resume, store, _data_dirs(args))
+        run = store.newest_resumable() if args.resume == RESUME_LAST else args.resume
+        _allow_run_data(args, store, run)
+        trainer = loading.load_trainer(run, store, _data_dirs(args))
     else:
         spec, data, config = _session_parts(args)
         trainer = loading.new_trainer(spec, data, config, store, _data_dirs(args))
@@ -178,6 +191,7 @@ def _open_session(args: argparse.Namespace):
 
 def _serve(args: argparse.Namespace) -> int:
     from vaestudio.auth import TOKEN_ENV, AuthError, check_bind_allowed
+    from vaestudio.listener import Listener
     from vaestudio.server import Server
 
     # The token comes from --token or the environment and is never printed or logged.
@@ -187,41 +201,55 @@ def _serve(args: argparse.Namespace) -> int:
     except AuthError as exc:
         log.error("%s", exc)
         return 2
-    session = _open_session(args)
-    if session is None:
-        return 2
-    store, trainer = session
+    # Bind before the run is made: a server that cannot listen leaves no run folder behind.
     try:
-        server = Server(trainer, args.control, args.stream, store=store, data_dirs=_data_dirs(args), token=token)
+        listener = Listener(args.control, args.stream, token=token)
     except Exception as exc:  # most often: the address is in use
         log.error("cannot listen on %s / %s: %s", args.control, args.stream, exc)
         return 2
-    # Ctrl-C and SIGTERM ask the loop to stop; it closes the sockets and the trainer on its way out.
-    # A handler, not KeyboardInterrupt: an exception can land anywhere (inside a close, a join) and
-    # leave a half-stopped server. A second Ctrl-C interrupts at once, for a stop that hangs.
-    def stop(signum: int, _frame: object) -> None:
-        server.stop()
-        if signum == signal.SIGINT:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    session = _open_session(args)
+    if session is None:
+        listener.close()
+        return 2
+    store, trainer = session
+    server = Server(trainer, listener, store=store, data_dirs=_data_dirs(args), autosave_s=args.autosave,
+                    save_on_stop=True)
+    _stop_on_signals(server)
     spec = trainer.spec
     log.info("training %s (latent_dim %d, %s) on %s: %d rows, shape %s; run %s in %s",
              spec.name, spec.latent_dim, spec.arch, trainer.dataset.name, trainer.dataset.n,
              trainer.dataset.describe()["shape"], trainer.run, store.root)
+    if args.autosave:
+        log.info("autosave: every %g s while the run trains (--autosave 0: off); Ctrl-C saves it too", args.autosave)
     trainer.start_thread()
     if not args.paused and not args.resume:
         trainer.start()
     else:
         log.info("paused: send train.start (or press Train in the Godot client) to train")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    server.serve_forever()
     log.info("stopped at step %d of run %s", server.trainer.step, server.trainer.run)
     _close_hooks(server.trainer)
     return 0
+
+
+def _stop_on_signals(server) -> None:
+    """Ctrl-C and SIGTERM ask the loop to stop; it saves the live run, then closes the sockets and
+    the trainer on its way out. A handler, not KeyboardInterrupt: an exception can land anywhere
+    (inside a close, a join) and leave a half-stopped server. A second Ctrl-C exits at once,
+    without waiting for the save: run files are replaced whole, so none is left half-written."""
+
+    def stop(signum: int, _frame: object) -> None:
+        server.stop()
+        if signum == signal.SIGINT:
+            signal.signal(signal.SIGINT, exit_now)
+
+    def exit_now(_signum: int, _frame: object) -> None:
+        log.warning("second Ctrl-C: stopping at once, without saving")
+        logging.shutdown()
+        os._exit(130)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
 
 
 def _close_hooks(trainer) -> None:
@@ -273,10 +301,12 @@ def _runs(args: argparse.Namespace) -> int:
     if not runs:
         print(f"no runs in {store.root}")
         return 0
-    row = "{:48s} {:12s} {:12s} {:>8s}  {}"
-    print(row.format("RUN", "MODEL", "DATA", "STEP", "CREATED"))
+    # Newest first; a run never saved has no checkpoint and cannot be resumed or loaded.
+    row = "{:48s} {:12s} {:12s} {:>8s}  {:24s}  {}"
+    print(row.format("RUN", "MODEL", "DATA", "STEP", "UPDATED", "CHECKPOINT"))
     for r in runs:
-        print(row.format(r["run"], r["model"], r["data"], str(r["step"]), r["created"]))
+        saved = "yes" if r["checkpoint"] else "none (never saved: not resumable)"
+        print(row.format(r["run"], r["model"], r["data"], str(r["step"]), r["updated"], saved))
     return 0
 
 
@@ -396,7 +426,9 @@ def _add_session_flags(p: argparse.ArgumentParser, *, serving: bool) -> None:
                    help="steps between test-split evaluations (the `eval` stream, test_* metrics); 0 = never")
     g.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"], help="where to train")
     g.add_argument("--threads", type=int, default=1, metavar="N", help="torch intra-op threads")
-    g.add_argument("--resume", metavar="RUN", help="continue a saved run instead of starting a new one")
+    g.add_argument("--resume", metavar="RUN",
+                   help=f"continue a saved run instead of starting a new one; '{RESUME_LAST}': the newest run with a "
+                        "checkpoint (`vaestudio runs` lists them)")
     g.add_argument("--tensorboard", action="store_true", help="also log metrics for TensorBoard, in <run>/tensorboard")
 
     file_options = {k: v for k, v in dataset_options("file").items() if k != "path"}
@@ -441,6 +473,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "--stream is reachable from other machines (default: $VAESTUDIO_TOKEN; prefer "
                                    "the variable, a flag shows in the process list). Never printed.")
     s.add_argument("--paused", action="store_true", help="start paused instead of training at once")
+    s.add_argument("--autosave", type=_seconds, default=120, metavar="SECONDS",
+                   help="save the live run this often while it trains (it is also saved on Ctrl-C); 0 = off")
     _add_session_flags(s, serving=True)
 
     t = command("train", _train)

@@ -4,6 +4,7 @@
                      checkpoint.safetensors weights, optimizer (+ auxiliary) state, trainer position
                      metrics.jsonl          one JSON object per step
                      environment.json       versions, device, seed
+                     (export files)         what run.export writes; clients fetch them (run.fetch)
 
 Checkpoints are safetensors (no pickle is ever loaded) and every file is written to a temporary
 name and renamed over the old one, so the last good checkpoint survives a crash mid-write.
@@ -15,6 +16,8 @@ import json
 import os
 import platform
 import re
+import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -26,10 +29,12 @@ from safetensors.torch import load_file, save_file
 
 from vaestudio.errors import UserError
 from vaestudio.history import MetricsHistory
+from vaestudio.run_files import FileHashes, RunFile, open_run_file
 
 CHECKPOINT_FORMAT = "vaestudio-checkpoint-1"
 HISTORY_CACHE_RUNS = 4  # saved runs whose parsed history is kept (1 000 000 steps: ~50 MB each)
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # `created` and `updated`: local time with its UTC offset
 
 
 class RunError(UserError):
@@ -81,6 +86,7 @@ class RunStore:
         self.root = Path(root)
         # run -> ((mtime_ns, size) of its metrics.jsonl, its history): a saved run is parsed once
         self._histories: dict[str, tuple[tuple[int, int], MetricsHistory]] = {}
+        self.hashes = FileHashes()  # sha256 of the files clients fetch, once per version of a file
 
     def folder(self, run: str, must_exist: bool = True) -> Path:
         """The folder of `run`, refusing names that could leave the runs dir."""
@@ -98,7 +104,7 @@ class RunStore:
     def create(self, run: str, config: dict, env: dict) -> Path:
         folder = self.folder(run, must_exist=False)
         folder.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(folder / "config.json", {**config, "run": run, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        write_json_atomic(folder / "config.json", {**config, "run": run, "created": time.strftime(TIME_FORMAT)})
         write_json_atomic(folder / "environment.json", env)
         return folder
 
@@ -128,7 +134,9 @@ class RunStore:
     def load_checkpoint(self, run: str) -> tuple[dict[str, torch.Tensor], dict]:
         path = self.folder(run) / "checkpoint.safetensors"
         if not path.is_file():
-            raise RunError(f"run {run!r} has no checkpoint yet; `run.save` writes one")
+            raise RunError(f"run {run!r} was never saved (it has no checkpoint), so it cannot be resumed or loaded; "
+                           "a served run is saved when the server stops (Ctrl-C), every --autosave seconds, and on "
+                           "`run.save`; `vaestudio train` saves at its end")
         try:
             from safetensors import safe_open
 
@@ -160,24 +168,61 @@ class RunStore:
         return history
 
     def list(self) -> list[dict]:
-        runs = []
+        """Every run, newest first (by `updated`, the time of its last save or creation); only a
+        run with `checkpoint` true can be resumed or loaded."""
+        runs: list[tuple[float, dict]] = []
         if not self.root.is_dir():
-            return runs
-        for folder in sorted(self.root.iterdir()):
-            if not (folder / "config.json").is_file() or not RUN_NAME.match(folder.name):
+            return []
+        for folder in self.root.iterdir():
+            if not RUN_NAME.match(folder.name) or not (folder / "config.json").is_file():
                 continue
             try:
                 cfg = json.loads((folder / "config.json").read_text())
+                checkpoint = folder / "checkpoint.safetensors"
+                has_checkpoint = checkpoint.is_file()
+                # config.json is rewritten by every save, after the checkpoint
+                updated = max(p.stat().st_mtime for p in (folder / "config.json", checkpoint) if p.is_file())
             except (OSError, json.JSONDecodeError):
                 continue
-            runs.append({
+            runs.append((updated, {
                 "run": folder.name,
                 "model": cfg.get("model", {}).get("name", "vae"),
                 "data": cfg.get("data", {}).get("name", "?"),
                 "step": int(cfg.get("step", 0)),
                 "created": cfg.get("created", ""),
-            })
-        return runs
+                "updated": time.strftime(TIME_FORMAT, time.localtime(updated)),
+                "checkpoint": has_checkpoint,
+            }))
+        runs.sort(key=lambda r: (r[0], r[1]["run"]), reverse=True)
+        return [entry for _, entry in runs]
+
+    def mark_last_live(self, run: str) -> None:
+        """Makes a saved run the newest (its checkpoint's time is now) without writing it again: a
+        server that stops with nothing new to save still leaves its run first for `--resume last`."""
+        checkpoint = self.folder(run) / "checkpoint.safetensors"
+        if checkpoint.is_file():
+            os.utime(checkpoint)
+
+    def newest_resumable(self) -> str:
+        """The newest run with a checkpoint (`--resume last`); RunError when there is none."""
+        for r in self.list():
+            if r["checkpoint"]:
+                return r["run"]
+        raise RunError(f"no run in {self.root} has a checkpoint to resume; a served run is saved when the server "
+                       "stops (Ctrl-C) and every --autosave seconds, and `vaestudio train` saves at its end")
+
+    def delete(self, run: str) -> None:
+        """Removes the run's folder. It is renamed first (to a hidden name no listing shows), so a
+        delete that fails halfway never leaves a half run behind."""
+        folder = self.folder(run)
+        trash = self.root / f".{run}.deleting-{secrets.token_hex(4)}"
+        os.replace(folder, trash)
+        self._histories.pop(run, None)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def open_file(self, run: str, path: object) -> RunFile:
+        """A file of the run's folder opened for run.fetch; RunFileError for anything that is not one."""
+        return open_run_file(self.folder(run), run, path)
 
 
 class MetricsLog:

@@ -4,6 +4,10 @@ The server owns the sockets and the loop, nothing else: requests go to the handl
 which act on the live `Session`. The loop never waits on a training step: a deferred handler gets
 a reply callback, and replies made on other threads come back through a queue the loop drains.
 Every request gets exactly one reply, whatever it holds (protocol/README.md).
+
+When the loop stops (Ctrl-C, SIGTERM: `stop()`), the live run is saved before the trainer stops,
+and with `autosave_s` it is saved that often while it trains (session.py), so a restart loses at
+most that much.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from pathlib import Path
 import zmq
 
 from vaestudio import wire
-from vaestudio.auth import PlainAuth
 from vaestudio.errors import UserError
+from vaestudio.listener import Listener
 from vaestudio.ops import OPS
 from vaestudio.runs import RunStore
 from vaestudio.session import Session
@@ -27,6 +31,7 @@ from vaestudio.trainer import Trainer
 log = logging.getLogger(__name__)
 
 MAX_FRAMES = 16  # envelope frames + body; more is not a request this server understands
+STOP_SAVE_WAIT_S = 60.0  # how long a stopping server waits for the trainer to save the live run
 
 
 def error_reply_for(exc: Exception, rid: int | None) -> dict:
@@ -40,28 +45,20 @@ def error_reply_for(exc: Exception, rid: int | None) -> dict:
 
 class Server:
 
-    def __init__(self, trainer: Trainer, control: str, stream: str, store: RunStore,
+    def __init__(self, trainer: Trainer, control: str | Listener, stream: str | None = None, *, store: RunStore,
                  data_dirs: list[Path] | None = None, context: zmq.Context | None = None,
-                 token: str | None = None):
-        self.session = Session(trainer, store, data_dirs)
-        self.ctx = context or zmq.Context.instance()
-        self.router = self.ctx.socket(zmq.ROUTER)
-        self.router.setsockopt(zmq.LINGER, 0)
-        self.router.setsockopt(zmq.ROUTER_HANDOVER, 1)
-        # Beyond this a peer is cut off by libzmq itself; below it, oversized bodies get too_large.
-        self.router.setsockopt(zmq.MAXMSGSIZE, 4 * wire.MAX_REQUEST_BYTES)
-        self.pub = self.ctx.socket(zmq.PUB)
-        self.pub.setsockopt(zmq.LINGER, 0)
-        self.pub.setsockopt(zmq.SNDHWM, 8)  # a few frames per subscriber; older ones drop
-        # With a token both sockets want ZMTP PLAIN, set before bind (protocol/README.md §11).
-        self.auth = PlainAuth(self.ctx, token) if token else None
-        if self.auth is not None:
-            self.auth.secure(self.router, self.pub)
-        self.router.bind(control)
-        self.pub.bind(stream)
-        self.control_endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
-        self.stream_endpoint = self.pub.getsockopt(zmq.LAST_ENDPOINT).decode()
+                 token: str | None = None, autosave_s: float = 0.0, save_on_stop: bool = False):
+        """`control`, `stream`: the endpoints to bind, or a Listener bound already (`vaestudio
+        serve` binds before it builds the run). `autosave_s`: seconds between saves of the live
+        run while its step moves (0: off); `save_on_stop`: save it when the loop stops."""
+        self.listener = control if isinstance(control, Listener) else Listener(control, stream, context, token)
+        self.session = Session(trainer, store, data_dirs, autosave_s=autosave_s, clients=self.listener.clients)
+        self.ctx = self.listener.ctx
+        self.router, self.pub = self.listener.router, self.listener.pub
+        self.control_endpoint = self.listener.control_endpoint
+        self.stream_endpoint = self.listener.stream_endpoint
         self.streams = StreamPublisher(self.pub, self.session.status)
+        self.save_on_stop = save_on_stop
         self._deferred: queue.Queue[tuple[list[bytes], dict]] = queue.Queue()
         self._stopping = False
 
@@ -88,23 +85,42 @@ class Server:
                             break
                         self._handle(frames)
                 timeout = self._housekeeping()
+            if self.save_on_stop:
+                self._save_live_run()
         finally:
             self.close()
 
     def stop(self) -> None:
+        """Asks the loop to stop (from a signal handler or any thread): it saves the live run when
+        `save_on_stop`, then stops the trainer and closes the sockets."""
         self._stopping = True
 
     def close(self) -> None:
         self.session.trainer.stop()
-        self.router.close(0)
-        self.pub.close(0)
-        if self.auth is not None:  # after the sockets: without ZAP, PLAIN accepts anyone
-            self.auth.stop()
+        self.listener.close()
+
+    def _save_live_run(self) -> None:
+        """Pauses the live run, then saves it if steps ran since its last save: the save is the
+        trainer's last act, so no step runs after it."""
+        trainer = self.session.trainer
+        trainer.pause()
+        if trainer.unsaved:
+            log.info("stopping: saving %s first (Ctrl-C again to stop without saving)", trainer.run)
+        try:
+            saved = self.session.save_now(STOP_SAVE_WAIT_S)
+            if saved is not None:
+                log.info("saved %s at step %d", saved["run"], saved["step"])
+            elif trainer.store is not None:  # nothing new to save: still the run `--resume last` continues
+                trainer.store.mark_last_live(trainer.run)
+        except Exception as exc:  # the server stops anyway; the last autosave (if any) is what remains
+            log.error("could not save %s before stopping: %s", trainer.run, exc)
 
     def _housekeeping(self) -> float:
         """Between polls: run what other threads asked of the loop, send the replies they made,
         publish events and streams. Returns how long the next poll may wait."""
         session = self.session
+        self.listener.clients()  # keeps the monitor's queue short between status messages
+        session.autosave()
         while True:
             try:
                 session.loop_calls.get_nowait()()
@@ -132,7 +148,6 @@ class Server:
     def _handle(self, frames: list[bytes]) -> None:
         # ROUTER gives [identity, (envelope...), body]; everything before the body is echoed back.
         envelope, body = frames[:-1], frames[-1]
-        self.session.seen(frames[0])
         rid = None
         try:
             if len(frames) > MAX_FRAMES:

@@ -1,7 +1,8 @@
 """The live session: the run being trained and served, and what the ops need around it.
 
 `Session` holds the trainer, inference on its newest weights, the runs folder, the data folders
-the clients may read, the clients seen lately, and the slow tasks in flight. The ops
+the clients may read, the count of open control connections, and the slow tasks in flight. It
+also keeps the live run saved: every `autosave_s` while its step moves. The ops
 (ops.py) take a Session, never the server: the server only owns the sockets and runs the loop.
 
 Threads: handlers run on the server loop. Slow work (building a data set, saving, exporting,
@@ -12,6 +13,7 @@ happens on the loop thread, through `loop_calls`, so no request ever sees a half
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -30,13 +32,15 @@ from vaestudio.runs import RunError, RunStore
 from vaestudio.tasks import Deadline, Tasks
 from vaestudio.trainer import Event, Reply, Trainer
 
-CLIENT_WINDOW_S = 30.0  # a control peer counts as a client this long after its last request
+log = logging.getLogger(__name__)
+
 SWAP_WAIT_S = 30.0  # how long a run.new / run.load waits for the loop to make the new run live
 TRAINER_CALL_WAIT_S = 120.0  # how long a task waits for the trainer to run its call (e.g. a save)
 
 
 class Session:
-    def __init__(self, trainer: Trainer, store: RunStore, data_dirs: list[Path] | None = None):
+    def __init__(self, trainer: Trainer, store: RunStore, data_dirs: list[Path] | None = None,
+                 autosave_s: float = 0.0, clients: Callable[[], int] = lambda: 0):
         self.trainer = trainer
         self.inference = InferenceModel(trainer)
         self.store = store
@@ -46,18 +50,20 @@ class Session:
         self.events: queue.Queue[Event] = trainer.events
         self.loop_calls: queue.Queue[Callable[[], None]] = queue.Queue()  # the server runs these
         self.tasks = Tasks()
-        self._clients: dict[bytes, float] = {}
+        self.clients = clients  # open control connections (the server's socket monitor)
+        self.autosave_s = autosave_s  # 0: off
+        self._last_autosave = time.monotonic()
+        self._autosaving = False
         self._replacing = False
 
     # ----- state -----------------------------------------------------------------------------------
-    def seen(self, peer: bytes) -> None:
-        self._clients[peer] = time.monotonic()
+    @property
+    def replacing(self) -> bool:
+        """True while a run.new or run.load builds its run."""
+        return self._replacing
 
     def status(self) -> dict:
         t = self.trainer
-        now = time.monotonic()
-        for peer in [p for p, seen in self._clients.items() if now - seen > CLIENT_WINDOW_S]:
-            del self._clients[peer]
         return {
             "state": t.state,
             "step": t.step,
@@ -67,10 +73,41 @@ class Session:
             "dataset": t.dataset.describe(),
             "config": t.config.to_dict(),
             "model": {**t.spec.to_dict(), "conditional": t.conditional},
-            "clients": len(self._clients),
+            "clients": self.clients(),
             "latent_view": t.latent_view.to_dict(),
             "nan_recoveries": t.nan_recoveries,
         }
+
+    # ----- keeping the live run saved ---------------------------------------------------------------
+    def autosave(self) -> None:
+        """On the loop, between polls: every `autosave_s`, queue a save of the live run when steps
+        ran since its last one. The save runs on the trainer's thread between two steps; the loop
+        does not wait for it, and a save still pending is not queued twice."""
+        now = time.monotonic()
+        if not self.autosave_s or self._autosaving or now - self._last_autosave < self.autosave_s:
+            return
+        self._last_autosave = now
+        trainer = self.trainer
+        if not trainer.unsaved:
+            return
+        self._autosaving = True
+
+        def done(result: Any) -> None:  # on the trainer's thread
+            self._autosaving = False
+            if isinstance(result, Exception) and trainer is self.trainer:  # not: a replaced run stopped first
+                log.error("autosave of %s failed: %s", trainer.run, result)
+                trainer.emit("log", level="error", event="save_failed", message=f"autosave of {trainer.run} failed: {result}")
+            elif result is not None:
+                log.info("autosaved %s at step %d", result["run"], result["step"])
+
+        trainer.call(trainer.save_if_unsaved, done)
+
+    def save_now(self, timeout: float = TRAINER_CALL_WAIT_S) -> dict | None:
+        """Saves the live run if it has unsaved steps, and waits for it (a stopping server)."""
+        trainer = self.trainer
+        if not trainer.thread_running:
+            return trainer.save_if_unsaved()
+        return on_trainer_thread(trainer, trainer.save_if_unsaved, timeout)
 
     # ----- a new live run --------------------------------------------------------------------------
     def replace(self, reply: Reply, make: Callable[[], Trainer], paused: bool, event: str = "new_run") -> None:

@@ -139,6 +139,15 @@ class Trainer:
     def start_thread(self) -> None:
         self._thread.start()
 
+    @property
+    def thread_running(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
+    def unsaved(self) -> bool:
+        """True when steps ran since the last save (or since step 0 of a run never saved)."""
+        return self.step != (self.saved_step or 0)
+
     def start(self) -> None:
         with self._lock:
             self._training = True
@@ -238,6 +247,7 @@ class Trainer:
         self._order = state.order.clone()
         self.step, self.epoch, self._cursor = state.step, state.epoch, state.cursor
         self.nan_recoveries = state.nan_recoveries
+        self.saved_step = state.step  # it was saved here
         if self.store is not None:  # the steps run before the save, so the history spans the whole run
             self.history = self.store.load_history(self.run, up_to_step=state.step)
         self._last_good = self._copy_state()
@@ -251,8 +261,13 @@ class Trainer:
         self.store.update_config(self.run, step=self.step, train=self.config.to_dict())
         if self._metrics_log is not None:
             self._metrics_log.flush()
+        self.saved_step = self.step
         self.emit("log", level="info", event="saved", message=f"saved {self.run} at step {self.step}")
         return {"run": self.run, "step": self.step}
+
+    def save_if_unsaved(self) -> dict | None:
+        """save() when steps ran since the last one (autosave, stop); None when there was nothing new."""
+        return self.save() if self.store is not None and self.unsaved else None
 
     # ----- the training thread -------------------------------------------------------------------
     def _build(self, seed: int, run: str, record: bool = True) -> None:
@@ -261,6 +276,7 @@ class Trainer:
         self.optimizer = self._make_optimizer()
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.run = run
+        self.saved_step: int | None = None  # the step of the run's checkpoint; None: never saved
         self.history = MetricsHistory()  # this run's metrics by step, read by `metrics.history`
         self.step = 0
         self.epoch = 0
@@ -327,6 +343,8 @@ class Trainer:
                 self._refresh_outputs(last_good=False)
             for done in waiters:  # no step runs between the loop's top and here
                 done({"state": self.state, "step": self.step})
+            if waiters:
+                self.emit("status")  # the step training stopped at, for every client at once
             for fn, done in calls:
                 try:
                     done(fn())
@@ -335,6 +353,8 @@ class Trainer:
                     done(exc)
             if reset is not None:
                 seed, done = reset
+                if self.store is not None and self.unsaved:  # the old run stays resumable
+                    self._save_logged()
                 self._build(seed, new_run_id(self.dataset.name, self.spec.name))
                 self.emit("log", level="info", event="reset", message=f"new run {self.run} (seed {seed})")
                 self.emit("status")
@@ -375,13 +395,23 @@ class Trainer:
                 if self.insights_on and now - last_layers >= LAYERS_INTERVAL_S:
                     self._layers_due, last_layers = True, now
             if self.step > before and cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0 and self.store:
-                self.save()
+                self._save_logged()
             if finished_steps:
                 with self._lock:
                     self._pending_steps.pop(0)
                 pending.reply({"step": self.step})
+                self.emit("status")
+
+    def _save_logged(self) -> None:
+        """save() from the training loop itself: a failure (disk full) is told, training goes on."""
+        try:
+            self.save()
+        except Exception as exc:
+            log.exception("saving %s failed", self.run)
+            self.emit("log", level="error", event="save_failed", message=f"saving {self.run} failed: {exc}")
 
     def _train_step(self, cfg: TrainConfig) -> None:
+        started = time.perf_counter()
         lr, beta = lr_at(cfg, self.step), beta_at(cfg, self.step)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -410,6 +440,8 @@ class Trainer:
         # samples/s over the last second: a running sum, so a step costs O(1) here
         now = time.perf_counter()
         window = self._rate_window
+        if not window:  # a run's first step: its own duration gives the rate
+            window.append((started, 0))
         window.append((now, len(x)))
         if len(window) > 1:
             self._rate_samples += len(x)
