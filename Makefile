@@ -17,6 +17,7 @@ bench: venv
 	.venv/bin/python bench/bench_trace.py
 	.venv/bin/python bench/bench_history.py
 	.venv/bin/python bench/bench_godot.py
+	.venv/bin/python bench/bench_godot_decoder.py
 
 bench-models: venv
 	.venv/bin/python bench/bench_models.py

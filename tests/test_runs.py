@@ -121,7 +121,8 @@ def test_export_writes_every_listed_file(server, client, tmp_path):
     assert not check_result("run.export", result)
     folder = tmp_path / "runs" / result["run"]
     expected = {"checkpoint.safetensors", "config.json", "environment.json", "metrics.csv", "latents.npz",
-                "latents.csv", "samples.png", "reconstructions.png", "latent_map.png", "decoder.onnx"}
+                "latents.csv", "samples.png", "reconstructions.png", "latent_map.png", "decoder.onnx",
+                "godot/decoder.safetensors"}
     assert set(result["files"]) == expected
     for name in expected:
         assert (folder / name).stat().st_size > 0, name

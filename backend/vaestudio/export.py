@@ -1,4 +1,5 @@
-"""Files a run exports: image grids, the latent map, latents as .npz/.csv, metrics as CSV, ONNX.
+"""Files a run exports: image grids, the latent map, latents as .npz/.csv, metrics as CSV, ONNX, and
+the decoder for Godot (godot_export.py).
 
 Pure functions over numpy arrays, so the same code serves the server (`run.export`) and the CLI
 (`vaestudio export`). Pictures are written with Pillow; nothing here needs a display.
@@ -15,6 +16,8 @@ from typing import Callable
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
+
+from vaestudio.godot_export import write_godot_decoder
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +120,8 @@ def onnx_decoder(decoder, latent_dim: int, path: Path) -> bool:
     return True
 
 
-EXPORT_ITEMS = ("checkpoint", "config", "metrics", "latents", "samples", "reconstructions", "latent_map", "onnx")
+EXPORT_ITEMS = ("checkpoint", "config", "metrics", "latents", "samples", "reconstructions", "latent_map", "onnx",
+                "godot")
 
 
 def export_model_files(folder: Path, model, dataset, items: tuple[str, ...], seed: int = 0,
@@ -184,6 +188,8 @@ def export_model_files(folder: Path, model, dataset, items: tuple[str, ...], see
         if "onnx" in items and not model.conditional:
             if onnx_decoder(DecoderModule(model).eval(), model.latent_dim, folder / "decoder.onnx"):
                 written.append("decoder.onnx")
+        if "godot" in items:
+            written.append(write_godot_decoder(folder, model))
     return written
 
 
