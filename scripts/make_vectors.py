@@ -13,6 +13,7 @@ Run:  .venv/bin/python scripts/make_vectors.py
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import struct
@@ -208,6 +209,13 @@ def history_reply():
                    "test_loss": stats([nan, 6.5, nan], [nan, 6.5, nan], [nan, 6.5, nan])}}}
 
 
+def run_fetch_reply():
+    """A 16-byte file fetched in one chunk: data is the whole file, sha256 its hash."""
+    data = b"VAE Studio run\n\n"
+    return {"v": 1, "id": 111, "ok": True, "result": {"run": "vae-digits-20261125-120000-ab12", "path": "notes.txt", "offset": 0,
+                                                      "data": data, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}}
+
+
 def i32_array(values):
     return {"dtype": "i32", "shape": [len(values)], "data": struct.pack(f"<{len(values)}i", *values)}
 
@@ -264,6 +272,55 @@ def features_reply():
         "dci": {"disentanglement": 0.25, "completeness": 0.375, "informativeness": 0.5}}}
 
 
+def model_list_reply():
+    """`model.list`, abridged to one model, two spec keys, two training keys and one layer type (§5.5)."""
+    return {"v": 1, "id": 90, "ok": True, "result": {
+        "models": [{"name": "iwae", "description": "Importance Weighted Autoencoder (Burda et al. 2016).", "conditional": False,
+                    "params": {"k": {"type": "int", "default": 5, "help": "Importance samples per example during training.",
+                                     "min": 1, "max": 5000}}}],
+        "spec": {"arch": {"type": "choice", "default": "mlp", "help": "Encoder and decoder networks.",
+                          "choices": ["mlp", "conv", "custom"]},
+                 "hidden": {"type": "int_list", "default": [256, 128], "help": "Widths of the MLP's hidden layers.",
+                            "min": 1, "max": 8192}},
+        "train": {"lr": {"type": "float", "default": 0.001, "help": "Learning rate of the optimiser.", "min": 1e-07,
+                         "max": 10.0, "live": True},
+                  "seed": {"type": "int", "default": 0, "help": "Seed of the weights and the batch order.", "min": 0,
+                           "max": 2147483647, "live": False}},
+        "layers": {"linear": {"out": {"type": "int", "default": None, "help": "Output features of the layer.", "min": 1,
+                                      "max": 8192, "required": True},
+                              "bias": {"type": "bool", "default": True, "help": "Add a learned bias to each output."}}}}}
+
+
+def data_list_reply():
+    """`data.list`, abridged to digits with two of its options (§5.5)."""
+    return {"v": 1, "id": 91, "ok": True, "result": {"datasets": [{
+        "name": "digits", "description": "scikit-learn's bundled 8x8 handwritten digits", "shape": [8, 8], "n": 1797,
+        "labels": True, "factors": [],
+        "options": {"test_fraction": {"type": "float", "default": 0.1, "help": "Fraction of the rows held out as the test split.",
+                                      "min": 0.0, "max": 1.0, "exclusive": True},
+                    "binarize": {"type": "float", "default": None, "help": "A threshold applied after scaling.", "min": 0.0,
+                                 "max": 1.0, "nullable": True}}}]}}
+
+
+def model_check_reply():
+    """`model.check` of a custom MLP on digits: 64 -> 32 -> z 2 -> 64 (§5.5)."""
+    spec = {"name": "vae", "latent_dim": 2, "arch": "custom", "hidden": [256, 128], "channels": [32, 64],
+            "encoder": [{"type": "linear", "out": 32}, {"type": "relu"}], "decoder": [{"type": "linear", "out": 64}],
+            "image_shape": [8, 8], "input_dim": 64, "likelihood": "bernoulli", "obs_sigma": 0.1, "num_classes": 10,
+            "params": {}}
+    # encoder 64*32 + 32, heads 2 * (32*2 + 2), decoder 2*64 + 64
+    return {"v": 1, "id": 92, "ok": True, "result": {"spec": spec, "parameters": 2080 + 132 + 192,
+                                                     "encoder": [["linear", [32]], ["relu", [32]]],
+                                                     "decoder": [["linear", [64]]]}}
+
+
+def data_browse_reply():
+    """`data.browse` of folder "mnist" in the first --data-dir folder (§5.5)."""
+    return {"v": 1, "id": 94, "ok": True, "result": {"path": "mnist", "parent": ".", "truncated": False, "entries": [
+        {"name": "extra", "kind": "dir", "size": 0, "path": "mnist/extra"},
+        {"name": "train-images-idx3-ubyte.gz", "kind": "file", "size": 9912422, "path": "mnist/train-images-idx3-ubyte.gz"}]}}
+
+
 # Whole message bodies: what a client sends or receives, byte for byte.
 MESSAGES = [
     ("request", "hello", {"v": 1, "id": 1, "op": "hello", "args": {"client": "godot", "protocol": 1}}),
@@ -281,7 +338,13 @@ MESSAGES = [
     ("request", "run.load", {"v": 1, "id": 9, "op": "run.load", "args": {"run": "vae-digits-20261125-120000-ab12"}}),
     ("request", "run.export of two items", {"v": 1, "id": 10, "op": "run.export", "args": {"items": ["latents", "samples"]}}),
     ("request", "eval", {"v": 1, "id": 11, "op": "eval", "args": {"split": "test", "iw_samples": 100}}),
-    ("reply", "run.list reply", {"v": 1, "id": 12, "ok": True, "result": {"runs": [{"run": "vae-digits-20261125-120000-ab12", "model": "vae", "data": "digits", "step": 3000, "created": "2026-11-25T12:00:00+0000"}]}}),
+    ("reply", "run.list reply", {"v": 1, "id": 12, "ok": True, "result": {"runs": [
+        {"run": "iwae-digits-20261125-130000-cd34", "model": "iwae", "data": "digits", "step": 0, "created": "2026-11-25T13:00:00+0000", "updated": "2026-11-25T13:00:00+0000", "checkpoint": False, "live": True},
+        {"run": "vae-digits-20261125-120000-ab12", "model": "vae", "data": "digits", "step": 3000, "created": "2026-11-25T12:00:00+0000", "updated": "2026-11-25T12:41:07+0000", "checkpoint": True, "live": False}]}}),
+    ("request", "run.fetch: the second 4 MiB chunk of an exported file", {"v": 1, "id": 110, "op": "run.fetch", "args": {"run": "vae-digits-20261125-120000-ab12", "path": "godot/decoder.safetensors", "offset": 4194304, "length": 4194304}}),
+    ("reply", "run.fetch reply: a whole 16-byte file in one chunk", run_fetch_reply()),
+    ("request", "run.delete", {"v": 1, "id": 112, "op": "run.delete", "args": {"run": "vae-digits-20261125-120000-ab12"}}),
+    ("reply", "run.delete reply", {"v": 1, "id": 112, "ok": True, "result": {"run": "vae-digits-20261125-120000-ab12", "deleted": True}}),
     ("reply", "eval reply", {"v": 1, "id": 11, "ok": True, "result": {"split": "test", "n": 180, "elbo": -19.5, "recon": 16.0, "kl": 3.5, "active_units": 2, "per_dim_kl": [1.75, 1.75], "nll": 18.5, "iw_samples": 100, "bits_per_dim": 18.5 / (64 * math.log(2))}}),
     ("reply", "decode reply for vector data", {"v": 1, "id": 13, "ok": True, "result": {"values": f32_array([0.25, -1.5], [1, 2])}}),
     ("request", "eval with a time limit", {"v": 1, "id": 14, "op": "eval", "args": {"iw_samples": 5000, "time_limit_s": 30.0}}),
@@ -325,6 +388,15 @@ MESSAGES = [
     ("reply", "features reply, swiss_roll (factors, no labels): MIG and DCI only", {"v": 1, "id": 75, "ok": True, "result": {"split": "test", "mig": 0.25, "dci": {"disentanglement": 0.5, "completeness": 0.5, "informativeness": 0.25}}}),
     ("request", "generation: 256 samples at temperature 1, seed 0", {"v": 1, "id": 76, "op": "generation", "args": {"n": 256, "seed": 0, "temperature": 1.0}}),
     ("reply", "generation reply", {"v": 1, "id": 76, "ok": True, "result": {"recon_psnr": 18.5, "diversity": 0.75, "sample_diversity": 0.28125, "data_diversity": 0.375, "n": 256, "n_data": 180, "n_recon": 180}}),
+    # settings (protocol/README.md §5.5)
+    ("reply", "model.list reply, abridged: one model, its Param, spec, train and layer Params", model_list_reply()),
+    ("reply", "data.list reply, abridged: digits with two options", data_list_reply()),
+    ("request", "model.check of a custom MLP on the live data", {"v": 1, "id": 92, "op": "model.check", "args": {"model": {"arch": "custom", "encoder": [{"type": "linear", "out": 32}, {"type": "relu"}], "decoder": [{"type": "linear", "out": 64}]}}}),
+    ("reply", "model.check reply: normalised spec, parameter count, layer shapes", model_check_reply()),
+    ("request", "data.browse of the --data-dir folders", {"v": 1, "id": 93, "op": "data.browse", "args": {}}),
+    ("reply", "data.browse reply: the --data-dir folders", {"v": 1, "id": 93, "ok": True, "result": {"path": "", "parent": None, "truncated": False, "entries": [{"name": "data", "kind": "dir", "size": 0, "path": "."}]}}),
+    ("request", "data.browse of a folder", {"v": 1, "id": 94, "op": "data.browse", "args": {"path": "mnist"}}),
+    ("reply", "data.browse reply: a folder and a file", data_browse_reply()),
 ]
 
 # Requests a server MUST answer with exactly one error reply of this code (and keep running).
@@ -344,6 +416,9 @@ BAD_REQUESTS = [
     ("run.load with a name that leaves the runs folder", pack({"v": 1, "id": 17, "op": "run.load", "args": {"run": "../secrets"}}).hex(), "invalid_argument", 17),
     ("run.export with an unknown item", pack({"v": 1, "id": 18, "op": "run.export", "args": {"items": ["weights.pkl"]}}).hex(), "invalid_argument", 18),
     ("eval of an unknown split", pack({"v": 1, "id": 19, "op": "eval", "args": {"split": "validation"}}).hex(), "invalid_argument", 19),
+    ("run.fetch of a path that leaves the run folder", pack({"v": 1, "id": 113, "op": "run.fetch", "args": {"run": "vae-digits-20261125-120000-ab12", "path": "../../secrets.txt"}}).hex(), "invalid_argument", 113),
+    ("run.fetch of a chunk beyond 4 MiB", pack({"v": 1, "id": 114, "op": "run.fetch", "args": {"run": "vae-digits-20261125-120000-ab12", "path": "config.json", "length": 4194305}}).hex(), "invalid_argument", 114),
+    ("run.delete without a run", pack({"v": 1, "id": 115, "op": "run.delete", "args": {}}).hex(), "invalid_argument", 115),
     ("run.new with an unknown model", pack({"v": 1, "id": 20, "op": "run.new", "args": {"model": {"name": "gan"}}}).hex(), "invalid_argument", 20),
     ("cancel without an id", pack({"v": 1, "id": 22, "op": "cancel", "args": {}}).hex(), "invalid_argument", 22),
     ("eval with a time limit out of range", pack({"v": 1, "id": 23, "op": "eval", "args": {"time_limit_s": 0.0}}).hex(), "invalid_argument", 23),
@@ -358,6 +433,10 @@ BAD_REQUESTS = [
     ("attribute with a class beyond the last", pack({"v": 1, "id": 79, "op": "attribute", "args": {"from_label": 0, "to_label": 10}}).hex(), "invalid_argument", 79),
     ("features of an unknown split", pack({"v": 1, "id": 80, "op": "features", "args": {"split": "validation"}}).hex(), "invalid_argument", 80),
     ("generation of a single sample", pack({"v": 1, "id": 81, "op": "generation", "args": {"n": 1}}).hex(), "invalid_argument", 81),
+    ("model.check with a decoder that does not fit the data", pack({"v": 1, "id": 95, "op": "model.check", "args": {"model": {"arch": "custom", "encoder": [{"type": "linear", "out": 8}], "decoder": [{"type": "linear", "out": 16}, {"type": "unflatten", "shape": [1, 4, 4]}, {"type": "linear", "out": 64}]}}}).hex(), "invalid_argument", 95),
+    ("model.check with an unknown layer type", pack({"v": 1, "id": 96, "op": "model.check", "args": {"model": {"arch": "custom", "encoder": [{"type": "attention"}], "decoder": [{"type": "linear", "out": 64}]}}}).hex(), "invalid_argument", 96),
+    ("data.browse out of the data folders", pack({"v": 1, "id": 97, "op": "data.browse", "args": {"path": "../.."}}).hex(), "invalid_argument", 97),
+    ("data.browse of an absolute path elsewhere", pack({"v": 1, "id": 98, "op": "data.browse", "args": {"path": "/etc"}}).hex(), "invalid_argument", 98),
     ("labels for a model that is not conditional", pack({"v": 1, "id": 21, "op": "decode", "args": {"z": f32_array([0.0, 0.0], [1, 2]), "labels": {"dtype": "i32", "shape": [1], "data": struct.pack("<i", 0)}}}).hex(), "invalid_argument", 21),
 ]
 

@@ -5,12 +5,17 @@
         print(c.call("status"))
         images = c.decode([[0.0, 0.0]])          # numpy uint8 (1, 8, 8)
         topic, msg = c.next_stream(timeout=2.0)   # after c.subscribe("metrics")
+        c.fetch_file(run, "samples.png", "samples.png")  # a run file, in chunks, sha256-checked
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import os
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -138,6 +143,58 @@ class Client:
         r = self.call("metrics.history", max_points=max_points, **({} if run is None else {"run": run}))
         series = {name: {k: from_wire(v) for k, v in parts.items()} for name, parts in r["series"].items()}
         return from_wire(r["steps"]), series
+
+    # ----- settings ------------------------------------------------------------------------------
+    def check_model(self, model: dict, data: dict | None = None, timeout: float = 60.0) -> dict:
+        """What run.new would build from `model` (on `data`, default the live run's data), without
+        a run (op `model.check`): {"spec", "parameters", "encoder", "decoder"}; a model that does
+        not fit raises RemoteError naming the layer."""
+        return self.call("model.check", {"model": model, **({} if data is None else {"data": data})}, timeout)
+
+    def browse(self, path: str = "") -> dict:
+        """One of the server's --data-dir folders (op `data.browse`; "" lists the folders themselves):
+        {"path", "parent", "entries": [{"name", "kind", "size", "path"}], "truncated"}."""
+        return self.call("data.browse", path=path)
+
+    # ----- run files -----------------------------------------------------------------------------
+    def fetch_file(self, run: str, path: str, dest: str | os.PathLike, chunk: int | None = None,
+                   attempts: int = 3) -> dict:
+        """Copies the file `path` of `run`'s folder to `dest` over `run.fetch`, chunk by chunk, and
+        checks the whole against the sha256 the server sent; returns {"path", "size", "sha256"}.
+        A file replaced on the server meanwhile (its sha256 changes, e.g. by a save) is fetched again
+        from its start, up to `attempts` times. `dest` is written under a temporary name and renamed,
+        so a failed fetch leaves nothing there."""
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        args = {"run": run, "path": path, **({} if chunk is None else {"length": chunk})}
+        for _ in range(attempts):
+            fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    digest, offset, first = hashlib.sha256(), 0, self.call("run.fetch", args)
+                    reply = first
+                    while True:
+                        if reply["sha256"] != first["sha256"]:
+                            break  # replaced on the server: start again
+                        out.write(reply["data"])
+                        digest.update(reply["data"])
+                        offset += len(reply["data"])
+                        if offset >= reply["size"] or not reply["data"]:
+                            break
+                        reply = self.call("run.fetch", {**args, "offset": offset})
+                if reply["sha256"] == first["sha256"] and offset == first["size"]:
+                    if digest.hexdigest() != first["sha256"]:
+                        raise ValueError(f"{path} of run {run} arrived with sha256 {digest.hexdigest()}, "
+                                         f"not the server's {first['sha256']}")
+                    os.replace(tmp, dest)
+                    return {"path": str(dest), "size": offset, "sha256": first["sha256"]}
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+        raise RuntimeError(f"{path} of run {run} changed on the server during each of {attempts} fetches")
+
+    def delete_run(self, run: str) -> dict:
+        """Deletes a saved run's folder on the server (op `run.delete`; not the live run)."""
+        return self.call("run.delete", run=run)
 
     # ----- streams -------------------------------------------------------------------------------
     def subscribe(self, *topics: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from vaestudio import PROTOCOL_VERSION, __version__, op_args, ops_inference, ops_runs, ops_training, ops_usecases
+from vaestudio import PROTOCOL_VERSION, __version__, op_args, ops_inference, ops_runs, ops_settings, ops_training, ops_usecases
 from vaestudio.errors import ConfigError
 from vaestudio.session import Session
 
@@ -57,8 +57,12 @@ OPS: dict[str, Op] = {
     # models, data, runs and long tasks
     "model.list": Op(ops_runs.model_list),
     "data.list": Op(ops_runs.data_list),
+    "model.check": Op(ops_settings.model_check, deferred=True),
+    "data.browse": Op(ops_settings.data_browse, deferred=True),
     "run.new": Op(ops_runs.run_new, deferred=True),
     "run.list": Op(ops_runs.run_list),
+    "run.delete": Op(ops_runs.run_delete),
+    "run.fetch": Op(ops_runs.run_fetch, deferred=True),
     "run.save": Op(ops_runs.run_save, deferred=True),
     "run.load": Op(ops_runs.run_load, deferred=True),
     "run.export": Op(ops_runs.run_export, deferred=True),

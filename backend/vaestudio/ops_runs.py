@@ -8,14 +8,14 @@ failure leaves the live session exactly as it was.
 
 from __future__ import annotations
 
-from vaestudio import checks, op_args, wire
-from vaestudio.datasets import list_datasets
+from vaestudio import checks, op_args, settings_schema, wire
 from vaestudio.errors import ConfigError
 from vaestudio.export import EXPORT_ITEMS
 from vaestudio.history import MetricsHistory
 from vaestudio.loading import load_trainer, new_trainer
-from vaestudio.models import ModelSpec, list_models
+from vaestudio.models import ModelSpec
 from vaestudio.models.spec import DATA_FIELDS, field_names
+from vaestudio.run_files import MAX_CHUNK
 from vaestudio.session import Session
 from vaestudio.tasks import DEFAULT_TIME_LIMIT_S
 from vaestudio.train_config import TrainConfig
@@ -25,16 +25,17 @@ MAX_IW_SAMPLES = 5000
 MAX_TIME_LIMIT_S = 3600.0
 MAX_HISTORY_POINTS = 4096
 DEFAULT_HISTORY_POINTS = 1000
+INLINE_HASH_BYTES = 1 << 20  # run.fetch hashes a file up to this size on the loop (< 1 ms)
 
 
 def model_list(session: Session, args: dict) -> dict:
     op_args.only(args, ())
-    return {"models": list_models()}
+    return settings_schema.model_list()
 
 
 def data_list(session: Session, args: dict) -> dict:
     op_args.only(args, ())
-    return {"datasets": list_datasets()}
+    return settings_schema.data_list()
 
 
 def parse_run_args(args: dict) -> tuple[ModelSpec, dict, TrainConfig]:
@@ -62,7 +63,53 @@ def run_new(session: Session, args: dict, reply: Reply) -> None:
 
 def run_list(session: Session, args: dict) -> dict:
     op_args.only(args, ())
-    return {"runs": session.store.list()}
+    live = session.trainer.run
+    return {"runs": [{**r, "live": r["run"] == live} for r in session.store.list()]}
+
+
+def run_delete(session: Session, args: dict) -> dict:
+    op_args.only(args, ("run",))
+    run = _run_name(args)
+    if run == session.trainer.run:
+        raise ConfigError(f"run {run} is the live run and cannot be deleted; start or load another run first "
+                          "(run.new, run.load), then delete it")
+    if session.replacing:
+        raise ConfigError("a run.new or run.load is in progress; delete runs once it has replied")
+    session.store.delete(run)  # RunError for bad or unknown names
+    session.trainer.emit("log", level="info", event="deleted", message=f"deleted run {run}")
+    return {"run": run, "deleted": True}
+
+
+def run_fetch(session: Session, args: dict, reply: Reply) -> None:
+    """A chunk of a file in a run folder, with the whole file's size and sha256 (protocol/README.md
+    §5.2). The sha256 of a file version is computed once (RunStore.hashes); a version not hashed
+    yet is hashed in a task thread, so a large file never holds up the loop."""
+    op_args.only(args, ("run", "path", "offset", "length"))
+    run = _run_name(args)
+    offset = op_args.integer(args, "offset", 0, 2**63 - 1, default=0)
+    length = op_args.integer(args, "length", 1, MAX_CHUNK, default=MAX_CHUNK)
+    hashes = session.store.hashes
+    f = session.store.open_file(run, args.get("path"))
+
+    def chunk(_: object = None) -> dict:
+        try:
+            data = f.read(offset, length)  # raises past the end, before any hashing
+            return {"run": run, "path": f.name, "offset": offset, "data": data, "size": f.size,
+                    "sha256": hashes.sha256(f)}
+        finally:
+            f.close()
+
+    if hashes.known(f) is not None or f.size <= INLINE_HASH_BYTES or offset > f.size:
+        reply(chunk())
+    else:
+        session.tasks.start(reply, chunk, "run.fetch")
+
+
+def _run_name(args: dict) -> str:
+    run = args.get("run")
+    if not isinstance(run, str):
+        raise ConfigError("'run' is required: a run name from run.list")
+    return run
 
 
 def run_save(session: Session, args: dict, reply: Reply) -> None:
