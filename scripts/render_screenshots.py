@@ -32,13 +32,22 @@ VIEWS: dict[str, list[str]] = {
     # The manifold grid of the plain VAE once it has trained a while (after the studio view).
     "grid": ["--tab=grid", "--grid-n=12", "--screenshot-frames=10", "--screenshot-after=4"],
     "connect": ["--screenshot-frames=5", "--screenshot-after=2", "--open=connect"],
-    "log": ["--tab=log", "--auto-new-run=vae", "--auto-actions=save,export",
+    "log": ["--tab=log", "--auto-new-run=vae", "--auto-actions=save",
             "--screenshot-frames=10", "--screenshot-after=4"],
     "runs": ["--tab=runs", "--auto-new-run=cvae", "--auto-label=3", "--auto-actions=eval",
              "--screenshot-frames=30", "--screenshot-after=6"],
     # After the runs view the live run is a cvae: the samples tab shows its class row too.
     "samples": ["--tab=samples", "--samples-temperature=0.8", "--screenshot-frames=10",
                 "--screenshot-after=4"],
+    # The Settings tab: beta_tcvae picked for a new run (its parameters from model.list, two
+    # values changed and marked), beside the live run's training keys.
+    "settings": ["--view=settings", "--settings-steps=model=beta_tcvae|param.beta_tc=4|spec.hidden=512, 256",
+                 "--screenshot-frames=5", "--screenshot-after=3"],
+    # The Export tab after copying every item of the live run (the cvae: no ONNX decoder) into its
+    # default folder (user://exports/<run>/), and a picture of the latent view saved beside it.
+    "export": ["--view=export", "--export-items=checkpoint,config,metrics,latents,samples,"
+               "reconstructions,latent_map,onnx,godot", "--studio-save=latent", "--screenshot-frames=10",
+               "--screenshot-after=4"],
 }
 # Views of a wider latent space (8 dims: principal-component axes), against their own backend.
 WIDE_VIEWS: dict[str, list[str]] = {
@@ -83,9 +92,9 @@ USE_CASE_B_VIEWS: dict[str, tuple[list[str], list[str]]] = {
 }
 
 
-def render(out: Path, args: list[str], expect: int = 0) -> None:
+def render(out: Path, args: list[str], expect: int = 0, scene: str = DRIVER_SCENE) -> None:
     cmd = [str(GODOT_SH), "--xvfb", "--rendering-driver", "opengl3", "--path", str(PROJECT),
-           DRIVER_SCENE, "--", f"--screenshot={out}", "--screenshot-timeout=90", *args]
+           scene, "--", f"--screenshot={out}", "--screenshot-timeout=90", *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, cwd=REPO)
     out.with_suffix(".json").unlink(missing_ok=True)
     if proc.returncode != expect or not out.is_file():
@@ -123,6 +132,22 @@ def render_use_cases_a(out: Path, wanted: set[str], steps: int = 2000) -> None:
             stop_backend_process(backend)
 
 
+def render_offline_decoder(out: Path, steps: int = 3000) -> None:
+    """The offline decoder example (godot_client/examples/) on a cvae's decoder, exported as "godot"
+    after `steps` steps; the example itself runs with no backend."""
+    backend = start_backend_process("--seed", "0", "--model", "cvae")
+    try:
+        with backend.client() as client:
+            while client.call("status")["step"] < steps:
+                time.sleep(0.2)
+            run = client.call("run.export", {"items": ["godot"]}, timeout=120)["run"]
+        decoder = Path(backend.tmp.name) / run / "godot" / "decoder.safetensors"
+        render(out / "offline-decoder.png", [f"--decoder={decoder}", "--frames=8"],
+               scene="res://tests/drivers/offline_decoder_driver.tscn")
+    finally:
+        stop_backend_process(backend)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", type=Path, default=REPO / "docs" / "screenshots")
@@ -131,7 +156,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", metavar="VIEW", default=None,
                         help="render only these views (e.g. samples grid waiting)")
     options = parser.parse_args()
-    wanted = set(options.only or [*VIEWS, *WIDE_VIEWS, *TOY_VIEWS, *USE_CASE_B_VIEWS, "waiting"])
+    wanted = set(options.only or [*VIEWS, *WIDE_VIEWS, *TOY_VIEWS, *USE_CASE_B_VIEWS, "waiting", "offline-decoder"])
     if options.only is None:
         wanted |= set(USE_CASE_A_VIEWS)
     options.out = options.out.resolve()  # Godot runs in the project folder
@@ -172,6 +197,8 @@ def main() -> None:
             finally:
                 stop_backend_process(backend)
     render_use_cases_a(options.out, wanted)
+    if "offline-decoder" in wanted:
+        render_offline_decoder(options.out)
     # Nothing listens: the overlay; the driver gives up waiting for frames (exit code 3).
     absent = [f"--control=tcp://127.0.0.1:{free_port()}", f"--stream=tcp://127.0.0.1:{free_port()}"]
     if "waiting" in wanted:

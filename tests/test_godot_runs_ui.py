@@ -2,8 +2,9 @@
 
 The test driver scene (godot_client/tests/drivers/) drives the panel through its public methods
 and signals, the same code as its buttons: `--auto-new-run=MODEL` selects MODEL in the model list
-(filled from `model.list`) and presses New run; `--auto-actions=eval,save,export,load` then
-presses those buttons in turn; `--auto-label=N` picks class N in the selector the inspector shows
+(filled from `model.list`) and presses New run; `--auto-actions=eval,save,export,load,list,delete`
+then presses those buttons in turn (`delete` picks each `--auto-delete` run in the Load dialog,
+presses Delete… and confirms); `--auto-label=N` picks class N in the selector the inspector shows
 for a conditional model. The screenshot mode waits for the new run's own latent frames and a
 decode of it, and writes what the panel holds and did into its JSON report.
 """
@@ -11,6 +12,8 @@ decode of it, and writes what the panel holds and did into its JSON report.
 from __future__ import annotations
 
 import json
+import shutil
+import time
 
 import pytest
 
@@ -79,12 +82,13 @@ def test_new_conditional_run_from_the_panel_decodes_with_a_label(runs_backend, t
         assert isinstance(evaluation[key], (int, float)), evaluation
     assert "test ELBO" in panel["result_text"] or "checkpoint" in panel["result_text"]
 
-    # Save and Export wrote into the run's folder under --runs-dir.
+    # Save wrote a checkpoint into the run's folder under --runs-dir; Export… opened the Export
+    # tab with the live run picked (the copy itself: test_godot_export.py).
     assert panel["results"]["run.save"]["run"] == new_run
-    files = panel["results"]["run.export"]["files"]
-    folder = runs_backend.runs_dir / new_run
-    assert files and all((folder / name).is_file() for name in files), (folder, files)
-    assert "Exported %d file(s)" % len(files) in panel["message"], panel["message"]
+    assert (runs_backend.runs_dir / new_run / "checkpoint.safetensors").is_file()
+    assert "run.export" not in panel["results"], panel["results"]
+    assert panel["export_requested"] == new_run and panel["export_view_visible"], panel
+    assert panel["export_view_run"] == new_run, panel
 
     # The backend agrees: the live run is the panel's, and it is listed.
     with runs_backend.client() as c:
@@ -92,7 +96,7 @@ def test_new_conditional_run_from_the_panel_decodes_with_a_label(runs_backend, t
         assert status["run"] == new_run and status["model"]["name"] == "cvae"
         assert new_run in [r["run"] for r in c.call("run.list")["runs"]]
 
-    # The `log` stream reached the Studio (new_run, saved, exported: latest-wins may drop some).
+    # The `log` stream reached the Studio (new_run, saved: latest-wins may drop some).
     assert report["log_events"], report
     width, height, _ = read_png(shot)
     assert (width, height) == (1280, 720)
@@ -131,3 +135,60 @@ def test_a_bad_data_file_shows_the_servers_sentence_and_keeps_the_run(runs_backe
     assert "run.new" not in panel["results"], panel["results"]
     # The live run is untouched and still streaming into the scene.
     assert report["run"] == before and report["run_latent_frames"] >= 3, report
+
+
+def wait_for_run(client, run: str) -> None:
+    for _ in range(300):
+        if client.call("status")["run"] == run:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{run} never became live")
+
+
+def test_the_load_list_shows_saved_runs_newest_first_and_deletes_after_confirmation(tmp_path):
+    runs = tmp_path / "runs"
+    backend = start_backend_process("--runs-dir", str(runs), "--autosave", "0")
+    try:
+        # Three runs, each saved a second after the one before (run.new saves the live run too),
+        # and a folder without a checkpoint (a run that never saved), which cannot be loaded.
+        with backend.client() as c:
+            first = c.call("status")["run"]
+            c.call("run.save")
+            time.sleep(1.1)
+            second = c.call("run.new", {"paused": True})["run"]
+            wait_for_run(c, second)
+            time.sleep(1.1)
+            third = c.call("run.new", {"paused": True})["run"]
+            wait_for_run(c, third)
+            time.sleep(1.1)
+            c.call("run.save")
+            unsaved = runs / "unsaved-run"
+            unsaved.mkdir()
+            shutil.copy(runs / first / "config.json", unsaved / "config.json")
+            listed = {r["run"]: r for r in c.call("run.list")["runs"]}
+        assert not listed["unsaved-run"]["checkpoint"] and listed[third]["live"], listed
+        report = run_scene(
+            backend,
+            tmp_path / "load.png",
+            "--auto-actions=list,delete,delete",
+            f"--auto-delete=live,{first}",
+        )
+        panel = report["runs_panel"]
+        assert panel["auto_finished"] and not report["timed_out"], panel
+        shown, after = ([entry["run"] for entry in listing] for listing in panel["load_lists"])
+        # Only runs with a checkpoint, newest first (the live one too: it was saved).
+        assert shown == [third, second, first], panel["load_lists"]
+        assert [e["step"] for e in panel["load_lists"][0]] == [listed[r]["step"] for r in shown]
+        # The live run cannot be deleted: its Delete… is disabled and the panel says why.
+        live_delete, first_delete = panel["deletes"]
+        assert live_delete == {"run": third, "button_disabled": True, "refused": True}, live_delete
+        assert first_delete == {"run": first, "button_disabled": False, "refused": False}
+        # The confirmed delete removed the run's folder on the server, and the list shows it.
+        assert panel["results"]["run.delete"] == {"run": first, "deleted": True}, panel["results"]
+        assert after == [third, second], panel["load_lists"]
+        assert not (runs / first).exists() and (runs / second).is_dir()
+        with backend.client() as c:
+            assert first not in [r["run"] for r in c.call("run.list")["runs"]]
+            assert c.call("status")["run"] == third
+    finally:
+        stop_backend_process(backend)

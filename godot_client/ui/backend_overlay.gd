@@ -1,7 +1,8 @@
 class_name BackendOverlay
 extends ColorRect
 ## Covers the Studio while the backend is absent and says how to start it; the client keeps
-## retrying on its own, so this goes away by itself when the backend appears. Its button asks
+## retrying on its own, so this goes away by itself when the backend appears (after a loss, the
+## session then puts back the run, view and history: [StudioConnection]). Its button asks
 ## for the connect dialog, to try other endpoints or a token.
 
 ## The "Change endpoints…" button was pressed.
@@ -42,6 +43,13 @@ func _show_headline(refused: bool) -> void:
 			+ " it was started with (--token or VAESTUDIO_TOKEN)."
 		)
 		return
+	if StudioSession.connection.ever_connected:
+		_title.text = "The backend at %s went away" % control
+		_hint.text = (
+			"This screen reconnects by itself and puts back your run, view and pins when it"
+			+ " returns. Restart it with  vaestudio serve --resume last  to continue the run."
+		)
+		return
 	_title.text = "Waiting for the VAE Studio backend at %s" % control
 	_hint.text = (
 		(
@@ -65,5 +73,5 @@ func _refresh_detail() -> void:
 	if not visible:
 		return
 	# The sentence names the control endpoint; the probe tells it whether requests get answers.
-	StudioSession.probe_control()
+	StudioSession.connection.probe_control()
 	_detail.text = StudioSession.connection_problem()

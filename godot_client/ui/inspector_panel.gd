@@ -47,6 +47,11 @@ func image_view() -> Control:
 	return _image_rect
 
 
+## The image on show (the decode, or a data point's reconstruction), or null before one.
+func shown_image() -> Image:
+	return _texture.get_image() if _texture != null and _image_rect.texture == _texture else null
+
+
 ## The control that shows the data point's original.
 func original_view() -> Control:
 	return _original_rect

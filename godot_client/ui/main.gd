@@ -4,9 +4,20 @@ extends Control
 ## panel on that tab, `-- --view="data flow"|dashboard|"use cases"` the main area on that view
 ## and `-- --use-case=denoise|anomaly|style|compression|features|generation` that use case's page;
 ## `--control=`, `--stream=` and `--token=` pick the backend (the connect dialog changes them
-## later).
+## later). The notice bar ([StudioNotice]) floats over the bottom of the main view, under the
+## waiting overlay.
+
+const NOTICE_SCENE: PackedScene = preload("res://ui/studio_notice.tscn")
+## How far the notice bar keeps from the main view's bottom edge (above the axis labels).
+const NOTICE_MARGIN := Vector2(16, 44)
+## The notice bar's widest.
+const NOTICE_WIDTH: float = 680.0
+
+## The notice bar (made here, so main.tscn stays as the other components left it).
+var notice: StudioNotice
 
 var _auto_decoded: bool = false
+var _placing: bool = false
 
 @onready var _latent_view: LatentView = %LatentView
 @onready var _tabs: TabContainer = %Tabs
@@ -18,6 +29,13 @@ var _auto_decoded: bool = false
 
 func _ready() -> void:
 	StudioSession.start(self)
+	notice = NOTICE_SCENE.instantiate()
+	notice.name = "StudioNotice"
+	add_child(notice)
+	move_child(notice, _overlay.get_index())
+	_views.resized.connect(_place_notice)
+	notice.resized.connect(_place_notice)
+	notice.visibility_changed.connect(_place_notice)
 	_latent_view.point_picked.connect(_on_point_picked)
 	_latent_view.row_selected.connect(StudioDataPoint.inspect)
 	_status_bar.connect_requested.connect(_connect_dialog.open)
@@ -37,6 +55,20 @@ static func _open_tab(tabs: TabContainer, title: String) -> void:
 	for i in tabs.get_tab_count():
 		if tabs.get_tab_title(i).to_lower() == title.to_lower():
 			tabs.current_tab = i
+
+
+## Centres the notice bar over the bottom of the main view, as wide as its text needs.
+func _place_notice() -> void:
+	if _placing:
+		return
+	_placing = true  # setting the size below emits `resized` again
+	var area: Rect2 = _views.get_global_rect()
+	var width: float = minf(NOTICE_WIDTH, area.size.x - 2.0 * NOTICE_MARGIN.x)
+	notice.size = Vector2(width, 0.0)
+	notice.position = Vector2(
+		area.position.x + (area.size.x - width) / 2.0, area.end.y - NOTICE_MARGIN.y - notice.size.y
+	)
+	_placing = false
 
 
 ## A pick on the plane decodes the full z there (the session maps it through the anchor).

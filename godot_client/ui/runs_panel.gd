@@ -1,32 +1,38 @@
 class_name RunsPanel
 extends PanelContainer
 ## Runs: pick a model, a data set, the latent width and the architecture and start a new run
-## (`run.new`); save, load, export and evaluate the live one. One request at a time: the buttons
-## wait while it is pending, and the server's error sentence is shown in red. What it holds
-## (the lists, the last results, the sentence shown) is in its public fields.
+## (`run.new`); save, load and evaluate the live one, and open the Export tab for it. Load…
+## lists the runs that have a checkpoint, newest first, to load one or delete one (`run.delete`,
+## after a confirmation; never the live run). One request at a time: the buttons wait while it
+## is pending, and the server's error sentence is shown in red. What it holds (the lists, the
+## last results, the sentence shown) is in its public fields.
 
 ## The model and data set lists arrived: the form can be filled and New run pressed.
 signal lists_received
 ## A request of this panel has its reply; when `ok` is false [member error] says why.
 signal request_finished(op: String, ok: bool)
+## Export… was pressed: the Export tab takes over, with run `run` (the live one) picked.
+signal export_requested(run: String)
 
 ## Importance samples for the IS estimate of the test NLL (Burda et al.'s k).
 const IW_SAMPLES: int = 50
 const ARCHS: PackedStringArray = ["mlp", "conv"]
+const LIVE_DELETE_HINT: String = "The live run cannot be deleted: start or load another run first."
 ## What each button's op is called while it is pending.
 const BUSY_TEXT: Dictionary = {
 	"run.new": "Building the new run… a large data set takes a few seconds",
 	"run.save": "Saving a checkpoint…",
 	"run.list": "Listing the saved runs…",
 	"run.load": "Loading the run…",
-	"run.export": "Exporting the run folder…",
+	"run.delete": "Deleting the run…",
 	"eval": "Evaluating on the test split (k = %d)…" % IW_SAMPLES,
 }
 
 ## What `model.list` and `data.list` offered.
 var models: Array[Dictionary] = []
 var datasets: Array[Dictionary] = []
-## The saved runs of the last `run.list`, newest first.
+## The runs of the last `run.list` that can be loaded (they have a checkpoint), newest first,
+## as the Load dialog lists them.
 var saved_runs: Array[Dictionary] = []
 ## op -> result map of each op's last success.
 var results: Dictionary = {}
@@ -59,7 +65,10 @@ var _hint_shown: bool = false
 @onready var _result: Label = $Rows/Result
 @onready var _message: Label = $Rows/Message
 @onready var _load_dialog: ConfirmationDialog = $LoadDialog
-@onready var _run_list: ItemList = $LoadDialog/RunList
+@onready var _run_list: Tree = $LoadDialog/Rows/RunList
+@onready var _delete_button: Button = $LoadDialog/Rows/DeleteRow/DeleteButton
+@onready var _delete_hint: Label = $LoadDialog/Rows/DeleteRow/DeleteHint
+@onready var _delete_dialog: ConfirmationDialog = $DeleteDialog
 
 
 func _ready() -> void:
@@ -72,6 +81,17 @@ func _ready() -> void:
 	_eval_button.pressed.connect(evaluate)
 	_load_dialog.confirmed.connect(_on_load_confirmed)
 	_run_list.item_activated.connect(_on_run_activated)
+	_run_list.item_selected.connect(_on_run_picked)
+	_run_list.set_column_title(0, "run")
+	_run_list.set_column_title(1, "model · data")
+	_run_list.set_column_title(2, "step")
+	_run_list.set_column_title(3, "saved")
+	for column: int in [1, 2, 3]:
+		_run_list.set_column_expand(column, false)
+		_run_list.set_column_custom_minimum_width(column, [0, 130, 64, 140][column])
+	_delete_button.pressed.connect(func() -> void: ask_delete(_picked_run()))
+	_delete_dialog.confirmed.connect(func() -> void: delete_run(_delete_dialog.get_meta("run", "")))
+	_delete_dialog.canceled.connect(_load_dialog.popup_centered)
 	StudioSession.connection_changed.connect(_on_connection_changed)
 	StudioSession.hello_received.connect(_on_hello_received)
 	StudioSession.status_received.connect(_on_status_received)
@@ -144,8 +164,10 @@ func list_runs() -> void:
 	_request("run.list", {}, _on_list_reply)
 
 
+## Opens the Export tab for the live run (the Export… button): it copies the run's files to
+## this machine.
 func export_run() -> void:
-	_request("run.export", {}, _on_export_reply)
+	export_requested.emit(str(StudioSession.status.get("run", "")))
 
 
 func evaluate() -> void:
@@ -156,6 +178,80 @@ func evaluate() -> void:
 func load_run(run: String) -> void:
 	_load_dialog.hide()
 	_request("run.load", {"run": run}, _on_load_reply)
+
+
+## Asks to delete run `run` (the Load dialog's Delete…): a confirmation opens; the live run is
+## refused here with a sentence saying why. False when nothing opened.
+func ask_delete(run: String) -> bool:
+	if run.is_empty():
+		return false
+	if _is_live(run):
+		_fail("run.delete", LIVE_DELETE_HINT)
+		return false
+	# One modal window at a time: the list comes back after the answer (or Cancel).
+	_load_dialog.hide()
+	_delete_dialog.set_meta("run", run)
+	_delete_dialog.dialog_text = (
+		"Delete run %s?\nIts folder on the server goes, with its checkpoint, metrics and exports."
+		% run
+	)
+	_delete_dialog.popup_centered()
+	return true
+
+
+## The confirmation of [method ask_delete]; its OK button deletes the run.
+func delete_dialog() -> ConfirmationDialog:
+	return _delete_dialog
+
+
+## Deletes run `run` on the server (`run.delete`), then lists the runs again.
+func delete_run(run: String) -> void:
+	if not run.is_empty():
+		_request("run.delete", {"run": run}, _on_delete_reply)
+
+
+## The runs of a `run.list` reply (its `runs`) newest first: by `updated` (the last save or
+## config change), else `created`; both are ISO times, so the strings sort by time.
+static func newest_first(entries: Variant) -> Array[Dictionary]:
+	# [time, position, entry]: runs saved in the same second keep the server's order.
+	var keyed: Array = []
+	if entries is Array:
+		for entry: Variant in entries:
+			if entry is Dictionary and (entry as Dictionary).get("run") is String:
+				keyed.append([_when(entry), keyed.size(), entry])
+	keyed.sort_custom(
+		func(a: Array, b: Array) -> bool: return a[0] > b[0] or (a[0] == b[0] and a[1] < b[1])
+	)
+	var out: Array[Dictionary] = []
+	for item: Array in keyed:
+		out.append(item[2])
+	return out
+
+
+## The runs that can be loaded: those with a checkpoint (every run, from a backend whose
+## `run.list` does not say), newest first.
+static func loadable_runs(entries: Variant) -> Array[Dictionary]:
+	var out: Array[Dictionary] = []
+	for entry: Dictionary in newest_first(entries):
+		if entry.get("checkpoint", true) == true:
+			out.append(entry)
+	return out
+
+
+## "vae on digits · step 2330 · saved 2026-11-26 10:04" for a `run.list` entry.
+static func describe_run(entry: Dictionary) -> String:
+	var parts: PackedStringArray = [
+		"%s on %s" % [entry.get("model", "?"), entry.get("data", "?")],
+		"step %s" % str(entry.get("step", "?")),
+	]
+	var when: String = _when(entry).left(16).replace("T", " ")
+	if not when.is_empty():
+		parts.append("saved " + when)
+	return " · ".join(parts)
+
+
+static func _when(entry: Dictionary) -> String:
+	return str(entry.get("updated", entry.get("created", "")))
 
 
 func _request(op: String, args: Dictionary, on_ok: Callable) -> void:
@@ -195,42 +291,75 @@ func _on_save_reply(result: Dictionary) -> void:
 
 
 func _on_list_reply(result: Dictionary) -> void:
-	var runs: Variant = result.get("runs")
-	saved_runs.clear()
-	_run_list.clear()
-	if runs is Array:
-		for entry: Variant in runs:
-			if entry is Dictionary and entry.has("run"):
-				saved_runs.append(entry)
-	# Newest first: `created` is an ISO time, so the strings sort by time.
-	saved_runs.sort_custom(
-		func(a: Dictionary, b: Dictionary) -> bool:
-			return str(a.get("created", "")) > str(b.get("created", ""))
-	)
-	for entry: Dictionary in saved_runs:
-		var when: String = str(entry.get("created", "")).left(16).replace("T", " ")
-		var what: String = "%s on %s" % [entry.get("model", "?"), entry.get("data", "?")]
-		_run_list.add_item(
-			"%s   %s · step %s · %s" % [entry["run"], what, str(entry.get("step", "?")), when]
-		)
+	saved_runs = loadable_runs(result.get("runs"))
+	_fill_run_list()
 	if saved_runs.is_empty():
+		_load_dialog.hide()
 		_show("No saved runs yet: Save writes the live one.", StudioPalette.TEXT_DIM)
 		return
 	_show("%d saved run(s)." % saved_runs.size(), StudioPalette.TEXT_DIM)
-	_run_list.select(0)
-	_load_dialog.popup_centered()
+	if not _load_dialog.visible:
+		_load_dialog.popup_centered()
 
 
-func _on_run_activated(_index: int) -> void:
+## One row per loadable run: name (and "live"), model and data, step, when it was saved.
+func _fill_run_list() -> void:
+	_run_list.clear()
+	var root: TreeItem = _run_list.create_item()
+	for entry: Dictionary in saved_runs:
+		var row: TreeItem = _run_list.create_item(root)
+		var run: String = entry["run"]
+		row.set_text(0, run + ("  · live" if _is_live(run) else ""))
+		row.set_tooltip_text(0, run)
+		row.set_metadata(0, run)
+		row.set_text(1, "%s · %s" % [entry.get("model", "?"), entry.get("data", "?")])
+		row.set_text(2, str(entry.get("step", "?")))
+		row.set_text_alignment(2, HORIZONTAL_ALIGNMENT_RIGHT)
+		row.set_text(3, _when(entry).left(16).replace("T", " "))
+		if _is_live(run):
+			row.set_custom_color(0, StudioPalette.ACCENT)
+	var first: TreeItem = root.get_first_child()
+	if first != null:
+		first.select(0)
+	_on_run_picked()
+
+
+## The run picked in the Load dialog ("" when none).
+func _picked_run() -> String:
+	var row: TreeItem = _run_list.get_selected()
+	return str(row.get_metadata(0)) if row != null else ""
+
+
+func _on_run_picked() -> void:
+	var run: String = _picked_run()
+	var live: bool = _is_live(run)
+	_delete_button.disabled = run.is_empty() or live or not StudioSession.supports("run.delete")
+	_delete_hint.text = LIVE_DELETE_HINT if live else ""
+	if not StudioSession.supports("run.delete"):
+		_delete_hint.text = "This backend cannot delete runs (no run.delete): update vaestudio."
+
+
+func _on_run_activated() -> void:
 	_load_dialog.hide()
 	_on_load_confirmed()
 
 
 func _on_load_confirmed() -> void:
-	var picked: PackedInt32Array = _run_list.get_selected_items()
-	if picked.is_empty() or picked[0] >= saved_runs.size():
-		return
-	load_run(saved_runs[picked[0]]["run"])
+	var run: String = _picked_run()
+	if not run.is_empty():
+		load_run(run)
+
+
+func _on_delete_reply(result: Dictionary) -> void:
+	_show("Deleted run %s." % str(result.get("run", "?")), StudioPalette.OK)
+	_request("run.list", {}, _on_list_reply)
+
+
+func _is_live(run: String) -> bool:
+	for entry: Dictionary in saved_runs:
+		if entry["run"] == run and entry.get("live", false) == true:
+			return true
+	return not run.is_empty() and run == str(StudioSession.status.get("run", ""))
 
 
 func _on_load_reply(result: Dictionary) -> void:
@@ -242,16 +371,6 @@ func _on_load_reply(result: Dictionary) -> void:
 		StudioPalette.OK
 	)
 	StudioSession.refresh_status()
-
-
-func _on_export_reply(result: Dictionary) -> void:
-	var files: Array = result.get("files", []) if result.get("files") is Array else []
-	# Names run on in one wrapped paragraph; the tooltip lists them one a line.
-	_show_result("  ·  ".join(_strings(files)), "\n".join(_strings(files)))
-	_show(
-		"Exported %d file(s) into the folder of %s." % [files.size(), str(result.get("run", "?"))],
-		StudioPalette.OK
-	)
 
 
 func _on_eval_reply(result: Dictionary) -> void:

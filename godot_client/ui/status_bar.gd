@@ -1,12 +1,15 @@
 class_name StatusBar
 extends PanelContainer
 ## The top bar: connection state, model, data set, run, the newest backend event (warnings in
-## amber) and whether the model is training. Its endpoint button asks for the connect dialog.
+## amber), how many clients the backend has and whether the model is training, all from the
+## newest status, so it follows what any client changes. Its endpoint button asks for the
+## connect dialog. The Studio's own Log lines (failed requests, reconnects) show in the notice
+## bar instead.
 
 ## The endpoint button was pressed.
 signal connect_requested
 
-## An event stays bright this long, then dims.
+## An event stays bright this long, then dims (a warning) or goes (the rest).
 const EVENT_FRESH_S: float = 12.0
 
 @onready var _dot: Label = $Row/Dot
@@ -14,6 +17,7 @@ const EVENT_FRESH_S: float = 12.0
 @onready var _connect_button: Button = $Row/ConnectButton
 @onready var _run: Label = $Row/Run
 @onready var _event: Label = $Row/Event
+@onready var _clients: Label = $Row/Clients
 @onready var _state: Label = $Row/State
 @onready var _event_timer: Timer = $EventTimer
 
@@ -37,6 +41,7 @@ func _on_connection_changed(connected: bool) -> void:
 	else:
 		_connection.text = "waiting for %s" % StudioSession.control_endpoint()
 		_state.text = ""
+		_clients.text = ""
 	_connect_button.tooltip_text = (
 		"Control %s, streams %s. Press to connect elsewhere."
 		% [StudioSession.control_endpoint(), StudioSession.stream_endpoint()]
@@ -59,8 +64,6 @@ func _on_status_received(status: Dictionary) -> void:
 		parts.append("latent dim %s" % str(status["latent_dim"]))
 	if status.has("run"):
 		parts.append("run %s" % str(status["run"]))
-	if status.has("clients"):
-		parts.append("%s client(s)" % str(status["clients"]))
 	var summary: String = "   ·   ".join(parts)
 	_run.text = summary
 	_run.tooltip_text = summary
@@ -68,9 +71,20 @@ func _on_status_received(status: Dictionary) -> void:
 	_state.text = state.to_upper()
 	var color: Color = StudioPalette.OK if state == "training" else StudioPalette.WARN
 	_state.add_theme_color_override("font_color", color)
+	var clients: Variant = status.get("clients")
+	_clients.text = describe_clients(clients) if typeof(clients) in [TYPE_INT, TYPE_FLOAT] else ""
+	_clients.tooltip_text = "Clients connected to this backend (this Studio counts as one)"
+
+
+## How many clients the backend has, in words: "only you" (this Studio is one of them) or
+## "3 clients connected".
+static func describe_clients(count: int) -> String:
+	return "only you" if count <= 1 else "%d clients connected" % count
 
 
 func _on_log_received(entry: Dictionary) -> void:
+	if entry.get("origin") == "studio":
+		return
 	var level: String = str(entry.get("level", "info"))
 	var mark: String = "⚠ " if level == "warning" else ("✖ " if level == "error" else "")
 	var line: String = mark + EventLog.describe(entry)
@@ -81,6 +95,11 @@ func _on_log_received(entry: Dictionary) -> void:
 	_event_timer.start()
 
 
+## An aged warning dims and stays; an aged info event goes, so the run summary has its room
+## back (the Log keeps every event).
 func _on_event_aged() -> void:
+	if _event.get_theme_color("font_color") == EventLog.level_color("info"):
+		_event.visible = false
+		return
 	var color: Color = _event.get_theme_color("font_color")
 	_event.add_theme_color_override("font_color", color.lerp(StudioPalette.TEXT_DIM, 0.6))

@@ -1,10 +1,12 @@
 extends Node
 ## Shared state of the Studio (autoload `StudioSession`): the backend client, the latest stream
-## messages, the loss history and the decode queue. Components read it and connect its signals;
-## only this node talks to the client. The client is made here, from the `--control=`,
-## `--stream=` and `--token=` user arguments (anything not given keeps the client's own
-## default), but connects only once the main scene [method start]s it, so scripts run with
-## `--script` (the GDScript tests) never reach for a backend.
+## messages, the loss history, the decode queue, the Log and the notices. Components read it and
+## connect its signals; only this node talks to the client. Every failed request is written into
+## the Log and, unless the panel that asked shows it on screen, posted as a notice
+## ([member notices]); [member connection] restores the state after a reconnect. The client is
+## made here, from the `--control=`, `--stream=` and `--token=` user arguments (anything not
+## given keeps the client's own default), but connects only once the main scene [method start]s
+## it, so scripts run with `--script` (the GDScript tests) never reach for a backend.
 
 signal connection_changed(connected: bool)
 signal metrics_received(metrics: Dictionary)
@@ -16,7 +18,8 @@ signal log_received(entry: Dictionary)
 signal decode_finished(z: PackedFloat32Array, image: Image)
 ## The backend now projects and colours the `latent` stream this way (`latent.view` replied).
 signal latent_view_changed(view: Dictionary)
-## A request came back with an error (or could not be sent); `message` is a sentence for the UI.
+## A request came back with an error (or could not be sent, timed out, or was lost with the
+## connection); `message` is a sentence for the UI.
 signal request_failed(op: String, message: String)
 ## The live run changed (a new run, a reset or a loaded run): stream messages now carry `run`.
 signal run_changed(run: String)
@@ -48,6 +51,13 @@ signal highlight_changed
 const HISTORY_POINTS: int = 1000
 ## How many `log` events are kept for the Studio's log list.
 const LOG_LENGTH: int = 50
+## The key of a failed op's notice ("request:config.set"): the op's next success clears it.
+const REQUEST_NOTICE: String = "request:%s"
+## Error codes the client makes itself (the server never sends them), and `unknown_op`, which
+## [method describe_failure] words for the user.
+const CLIENT_FAILURES: PackedStringArray = [
+	"unknown_op", "disconnected", "not_connected", "timeout"
+]
 ## Replies wait this long: `run.new` on a large data set, `run.export` and `eval` with many
 ## importance samples take seconds. A backend that goes away fails them at once anyway.
 const REQUEST_TIMEOUT_S: float = 60.0
@@ -98,10 +108,13 @@ var decoded_label: int = -1
 var server_ops := PackedStringArray()
 var server_version: String = ""
 ## The newest `log` events, oldest first; each is the stream message plus `time` ("12:03:45").
+## The Studio's own lines ([method note]) are among them with `origin` "studio".
 var log_entries: Array[Dictionary] = []
-## Whether the control endpoint answered a request while the Studio waits for the backend (a
-## backend that answers requests but publishes no streams points at a wrong `--stream`).
-var control_answers: bool = false
+## What the user should see beside the panel they look at: failed requests and a run that
+## changed under them (the notice bar shows the newest).
+var notices := StudioNotices.new()
+## Says in the Log when the backend goes and comes back, and restores the run, view and history.
+var connection := StudioConnection.new()
 ## The data-set row last asked for with [method StudioDataPoint.inspect] (null before any).
 var data_point: StudioDataPoint
 ## Pinned z (add, remove, clear; [signal StudioPins.changed]), fitted to each new latent width.
@@ -186,8 +199,8 @@ func reconnect(control: String, stream: String, new_token: String) -> void:
 	client.queue_free()
 	token = new_token
 	_decode_in_flight = false
-	control_answers = false
 	_make_client(control, stream)
+	connection.on_endpoints_changed()
 	if connected:
 		_on_connection_changed(false)
 	endpoints_changed.emit(control_endpoint(), stream_endpoint())
@@ -225,8 +238,11 @@ func decode_point(p: Vector2) -> bool:
 
 
 ## Asks the backend to project or colour the `latent` stream otherwise: any of `projection`
-## ("pca"/"dims"), `dims` (1–3 dimensions) and `color` ("label", "loss", "z<d>").
-func set_latent_view(args: Dictionary) -> void:
+## ("pca"/"dims"), `dims` (1–3 dimensions) and `color` ("label", "loss", "z<d>"). `restoring`:
+## the view is put back after a reconnect, not a new choice of the user's.
+func set_latent_view(args: Dictionary, restoring: bool = false) -> void:
+	if not restoring:
+		connection.on_view_chosen(args)
 	send("latent.view", args, _on_latent_view_reply)
 
 
@@ -279,41 +295,10 @@ func set_decode_label(label: int) -> void:
 		request_decode(decoded_z)
 
 
-## A sentence on why the backend is not there, for the waiting overlay. It names the control
-## endpoint (where requests go): the client's own last error may name the stream endpoint.
+## A sentence on why the backend is not there, for the waiting overlay
+## ([method StudioConnection.problem]).
 func connection_problem() -> String:
-	if client == null:
-		return "No client attached."
-	var why: String = client.last_error()
-	if client.is_refused():
-		return "Refused: %s. Check the token under Change endpoints…" % why
-	var retry: String = ""
-	var found: RegExMatch = RegEx.create_from_string("retrying in ([0-9.]+) s").search(why)
-	if found != null:
-		retry = " Retrying in %s s." % found.get_string(1)
-	if control_answers:
-		return (
-			(
-				"The backend answers at %s (control), but nothing is published at %s (streams):"
-				% [control_endpoint(), stream_endpoint()]
-			)
-			+ " check --stream.%s" % retry
-		)
-	if why.is_empty() or why.begins_with("connecting to") or why.contains("no backend at"):
-		return "Nothing answers at %s (control) yet.%s" % [control_endpoint(), retry]
-	return "Cannot reach the backend at %s (control): %s" % [control_endpoint(), why]
-
-
-## Sends a cheap request while disconnected to learn whether the control endpoint alone answers;
-## the overlay calls it on its refresh timer. Nothing goes out while the control link is down.
-func probe_control() -> void:
-	if client == null or connected:
-		control_answers = false
-		return
-	var request: VaeStudioRequest = client.request("hello", {"client": "vaestudio-godot"})
-	request.finished.connect(
-		func(_reply: Dictionary) -> void: control_answers = request.is_ok(), CONNECT_ONE_SHOT
-	)
+	return connection.problem()
 
 
 ## Sends an op; `on_reply` (optional) gets the finished [VaeStudioRequest] (its `is_ok()`,
@@ -322,6 +307,7 @@ func probe_control() -> void:
 func send(op: String, args: Dictionary = {}, on_reply: Callable = Callable()) -> VaeStudioRequest:
 	if client == null:
 		request_failed.emit(op, "The Studio has no backend client.")
+		_report(op, "the Studio has no backend client")
 		return null
 	var request: VaeStudioRequest = client.request(op, args)
 	if request.done:
@@ -385,7 +371,9 @@ func _on_decode_reply(request: VaeStudioRequest, z: PackedFloat32Array, label: i
 			decoded_vectors += 1
 			_decode_shown(z, label, VaeStudioArray.to_float32(values), null)
 		else:
-			request_failed.emit("decode", "The decode reply carried no images or values array.")
+			var why: String = "the reply carried no images or values array"
+			request_failed.emit("decode", why)
+			_report("decode", why)
 	_send_next_decode()
 
 
@@ -412,10 +400,79 @@ static func _is_row_of_floats(arr: Dictionary) -> bool:
 
 
 func _on_reply(_reply: Dictionary, request: VaeStudioRequest, on_reply: Callable) -> void:
-	if not request.is_ok():
-		request_failed.emit(request.op, describe_failure(request))
+	if request.is_ok():
+		# What was wrong with this op is not true any more.
+		notices.clear(REQUEST_NOTICE % request.op)
+	else:
+		var why: String = describe_failure(request)
+		request_failed.emit(request.op, why)
+		_report_failure(request, why, _shown_by_caller(on_reply))
 	if on_reply.is_valid():
 		on_reply.call(request)
+
+
+## Writes a failure into the Log and, unless the caller shows it on screen, posts it as a notice.
+## A `cancel` the user asked for is no error; `hello` is allowed to be missing (older backends).
+func _report_failure(request: VaeStudioRequest, why: String, shown_inline: bool) -> void:
+	var code: String = request.error_code()
+	if code == "unknown_op" and request.op == "hello":
+		return
+	# The server's own sentence reads best on its own; the client's failures are sentences already.
+	var sentence: String = request.error_message()
+	if code in CLIENT_FAILURES or sentence.is_empty():
+		sentence = why
+	_report(request.op, sentence, shown_inline, code == "cancelled")
+
+
+## Logs "<what> (<op>) failed: <sentence>" and, unless the caller shows it on screen or it is
+## `expected` (a cancel the user asked for, logged as info), posts it as a notice.
+func _report(
+	op: String, sentence: String, shown_inline: bool = false, expected: bool = false
+) -> void:
+	var text: String = StudioNotices.request_text(op, sentence)
+	note("info" if expected else "error", "request_failed", text)
+	if not shown_inline and not expected:
+		notices.post(REQUEST_NOTICE % op, text)
+
+
+## True when the failure shows where it was asked for: every panel shows its own failures inline,
+## so a reply that goes to a control on screen is shown there; the inspector, always on screen,
+## shows a [StudioDataPoint]'s. Any other (the session's own decodes, a panel the user has left)
+## needs a notice.
+static func _shown_by_caller(on_reply: Callable) -> bool:
+	if not on_reply.is_valid():
+		return false
+	var owner: Object = on_reply.get_object()
+	if owner is StudioDataPoint:
+		return true
+	return owner is Control and (owner as Control).is_visible_in_tree()
+
+
+## Adds a line of the Studio's own to the Log, beside the backend's `log` events: a failed
+## request, a lost or regained connection, a run that changed under the user. `level` is "info",
+## "warning" or "error". A line equal to the newest one counts up (`repeat`) instead.
+func note(level: String, event: String, message: String) -> void:
+	var time: String = Time.get_time_string_from_system()
+	var last: Dictionary = log_entries[-1] if not log_entries.is_empty() else {}
+	if (
+		last.get("origin") == "studio"
+		and last.get("event") == event
+		and last.get("message") == message
+	):
+		last["repeat"] = int(last.get("repeat", 1)) + 1
+		last["time"] = time
+		log_received.emit(last)
+		return
+	_add_log_entry(
+		{"level": level, "event": event, "message": message, "origin": "studio", "time": time}
+	)
+
+
+func _add_log_entry(entry: Dictionary) -> void:
+	log_entries.append(entry)
+	if log_entries.size() > LOG_LENGTH:
+		log_entries.pop_front()
+	log_received.emit(entry)
 
 
 ## The args of one `decode` request for `rows` z one after another in `z` (rows × width), each
@@ -453,21 +510,32 @@ static func describe_error(request: VaeStudioRequest) -> String:
 	return "%s: %s" % [request.error_code(), request.error_message()]
 
 
-## Like [method describe_error], but an `unknown_op` reply becomes a sentence a user can act on.
+## Like [method describe_error], but an `unknown_op` reply and the client's own failures (lost
+## with the connection, never sent, no reply in time) become sentences a user can act on.
 static func describe_failure(request: VaeStudioRequest) -> String:
-	if request.error_code() == "unknown_op":
-		return "this backend does not support '%s' (it is older than the Studio)." % request.op
+	match request.error_code():
+		"unknown_op":
+			return "this backend does not support '%s' (it is older than the Studio)." % request.op
+		"disconnected":
+			return "the backend went away before answering '%s'." % request.op
+		"not_connected":
+			return "'%s' was not sent: the backend is not connected." % request.op
+		"timeout":
+			return (
+				"the backend did not answer '%s' within %d s."
+				% [request.op, roundi(REQUEST_TIMEOUT_S)]
+			)
 	return describe_error(request)
 
 
 func _on_connection_changed(now_connected: bool) -> void:
 	connected = now_connected
+	connection.on_connection_changed(connected)
 	if connected:
-		control_answers = false
 		send("hello", {"client": "vaestudio-godot", "protocol": 1}, _on_hello_reply)
 		send("status", {}, _on_status_reply)
 		if not _run.is_empty():
-			_request_history()
+			request_history()
 		_send_next_decode()
 	else:
 		_decode_in_flight = false
@@ -506,7 +574,7 @@ func _on_stream_received(topic: String, message: Dictionary) -> void:
 			latent = null
 			refresh_status()
 		run_changed.emit(run)
-		_request_history()
+		request_history()
 	match topic:
 		"metrics":
 			metrics = message
@@ -531,21 +599,23 @@ func _on_stream_received(topic: String, message: Dictionary) -> void:
 				latent_view = view
 				latent_view_changed.emit(latent_view)
 			status_received.emit(message)
+			connection.on_status(message)
 			_send_next_decode()
 		"log":
 			var entry: Dictionary = message.duplicate()
 			entry["time"] = Time.get_time_string_from_system()
-			log_entries.append(entry)
-			if log_entries.size() > LOG_LENGTH:
-				log_entries.pop_front()
-			log_received.emit(entry)
+			_add_log_entry(entry)
 		"dims", "recons", "layers", "eval":
 			_on_dashboard_stream(topic, message)
 
 
-## Asks for the live run's whole history; the reply is merged under the live points already in.
-## A backend without the op keeps the live curve (from when the Studio joined).
-func _request_history() -> void:
+## Asks for the live run's whole history; the reply is merged under the live points already in
+## (`from_scratch`: they are dropped first, e.g. when the run came back at an earlier step). A
+## backend without the op keeps the live curve (from when the Studio joined).
+func request_history(from_scratch: bool = false) -> void:
+	if from_scratch:
+		metrics_history.clear(_run)
+		history_changed.emit()
 	if client == null or not connected:
 		return
 	var request: VaeStudioRequest = client.request(
@@ -561,7 +631,9 @@ func _request_history() -> void:
 
 func _on_history_reply(request: VaeStudioRequest) -> void:
 	if not request.is_ok():
-		history_error = "" if request.error_code() == "unknown_op" else describe_error(request)
+		history_error = "" if request.error_code() == "unknown_op" else describe_failure(request)
+		if not history_error.is_empty():
+			_report_failure(request, history_error, false)
 		return
 	var result: Dictionary = request.result()
 	# A reply for a run that is no longer live: the run change asked again.

@@ -1,13 +1,14 @@
 class_name TrainingControls
 extends PanelContainer
-## Start/pause, step, reset and the hyperparameters the backend takes live (`config.set`).
+## Start/pause, step, reset and the hyperparameters the backend takes live (`config.set`). The
+## button and the fields follow every status, so they show what another client changed within a
+## status (the backend publishes one at once after each change); a field the user is typing in
+## keeps their text until they apply or leave it.
 
 const STEP_COUNT: int = 10
-## The ops this panel sends: only their failures are shown here.
-const OWN_OPS: PackedStringArray = [
-	"train.start", "train.pause", "train.step", "train.reset", "config.set"
-]
 
+## The fields with text typed and not yet applied (field -> true): a status does not overwrite
+## them.
 var _editing: Dictionary = {}
 ## Whether the message is only a hint (replaced once connected).
 var _hint_shown: bool = true
@@ -30,9 +31,11 @@ func _ready() -> void:
 		edit.focus_exited.connect(_on_field_left.bind(edit))
 		edit.text_changed.connect(_on_field_edited.bind(edit))
 	_batch_spin.value_changed.connect(_on_batch_changed)
+	_batch_spin.get_line_edit().text_changed.connect(
+		func(_text: String) -> void: _editing[_batch_spin] = true
+	)
 	StudioSession.connection_changed.connect(_on_connection_changed)
 	StudioSession.status_received.connect(_on_status_received)
-	StudioSession.request_failed.connect(_on_request_failed)
 	_on_connection_changed(StudioSession.connected)
 
 
@@ -56,7 +59,7 @@ func _on_status_received(status: Dictionary) -> void:
 		_fill(_lr_edit, config.get("lr"))
 		_fill(_beta_edit, config.get("beta"))
 		var batch: Variant = config.get("batch_size")
-		if typeof(batch) in [TYPE_INT, TYPE_FLOAT] and not _batch_spin.get_line_edit().has_focus():
+		if typeof(batch) in [TYPE_INT, TYPE_FLOAT] and not _editing.get(_batch_spin, false):
 			_batch_spin.set_value_no_signal(float(batch))
 
 
@@ -73,15 +76,14 @@ func _on_reset_pressed() -> void:
 	StudioSession.send("train.reset", {}, _on_control_reply)
 
 
+## Shows how this panel's own request went: its failure here (the session then posts no notice
+## while the panel is on screen; the Log keeps it either way).
 func _on_control_reply(request: VaeStudioRequest) -> void:
 	if request.is_ok():
 		_show("%s done." % request.op, StudioPalette.OK)
-		StudioSession.send("status", {}, _on_status_reply)
-
-
-func _on_status_reply(request: VaeStudioRequest) -> void:
-	if request.is_ok():
-		_on_status_received(request.result())
+		StudioSession.refresh_status()
+	else:
+		_show_failure(request)
 
 
 func _on_field_edited(_text: String, edit: LineEdit) -> void:
@@ -108,6 +110,7 @@ func _on_field_submitted(text: String, edit: LineEdit) -> void:
 
 
 func _on_batch_changed(value: float) -> void:
+	_editing.erase(_batch_spin)
 	var batch: int = roundi(value)
 	StudioSession.send(
 		"config.set", {"batch_size": batch}, _on_config_reply.bind("batch_size", batch)
@@ -117,17 +120,22 @@ func _on_batch_changed(value: float) -> void:
 func _on_config_reply(request: VaeStudioRequest, key: String, value: Variant) -> void:
 	if request.is_ok():
 		_show("%s set to %s." % [key, str(value)], StudioPalette.OK)
-		StudioSession.send("status", {}, _on_status_reply)
+		StudioSession.refresh_status()
+	else:
+		_show_failure(request)
 
 
-func _on_request_failed(op: String, message: String) -> void:
-	if not OWN_OPS.has(op):
-		return
-	_show("%s failed — %s" % [op, message], StudioPalette.ERROR)
+func _show_failure(request: VaeStudioRequest) -> void:
+	_show(
+		"%s failed — %s" % [request.op, StudioSession.describe_failure(request)],
+		StudioPalette.ERROR
+	)
 
 
+## Shows `value` in `edit` unless the user has typed something there not yet applied (focus
+## alone does not hold it: after Enter the field keeps the focus, and must still follow).
 func _fill(edit: LineEdit, value: Variant) -> void:
-	if typeof(value) not in [TYPE_INT, TYPE_FLOAT] or edit.has_focus() or _editing.get(edit, false):
+	if typeof(value) not in [TYPE_INT, TYPE_FLOAT] or _editing.get(edit, false):
 		return
 	edit.text = short_number(float(value))
 

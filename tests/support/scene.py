@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import struct
 import subprocess
+import tempfile
 import zlib
 from pathlib import Path
+
+import pytest
 
 from support import godot as godot_runner
 
@@ -113,12 +117,11 @@ def hue_bucket(r: int, g: int, b: int) -> int:
 # --- running the scene ---------------------------------------------------------------------
 
 
-def run_main_scene(*user_args: str) -> subprocess.CompletedProcess[str]:
-    """Runs main.tscn inside the test driver scene, which reads the driver arguments."""
+def _scene_command(user_args: tuple[str, ...]) -> list[str]:
     godot_runner.ensure_imported()
     if os.environ.get("GODOT") and not shutil.which("xvfb-run"):
         godot_runner.skip_without_godot("$GODOT is set but xvfb-run is missing; the picture tests need a virtual screen")
-    cmd = [
+    return [
         str(godot_runner.GODOT_SH),
         "--xvfb",
         "--rendering-driver",
@@ -129,7 +132,47 @@ def run_main_scene(*user_args: str) -> subprocess.CompletedProcess[str]:
         "--",
         *user_args,
     ]
-    return godot_runner.run_group(cmd, PROCESS_TIMEOUT_S, "the main scene")
+
+
+def run_main_scene(*user_args: str) -> subprocess.CompletedProcess[str]:
+    """Runs main.tscn inside the test driver scene, which reads the driver arguments."""
+    return godot_runner.run_group(_scene_command(user_args), PROCESS_TIMEOUT_S, "the main scene")
+
+
+def start_main_scene(*user_args: str) -> subprocess.Popen[str]:
+    """Starts main.tscn inside the test driver scene in the background, in its own process group,
+    its output going to a temporary file (a pipe nobody reads could fill up and stall it). Several
+    may run at once; end each with finish_scene."""
+    out = tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen(_scene_command(user_args), stdout=out, stderr=subprocess.STDOUT, text=True,
+                            cwd=godot_runner.REPO, start_new_session=True)
+    proc.output_file = out  # type: ignore[attr-defined]
+    return proc
+
+
+def finish_scene(proc: subprocess.Popen[str], timeout: float = PROCESS_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
+    """Waits for a scene from start_main_scene and returns its exit code and output. Past `timeout`
+    its whole process group (Godot, Xvfb, the wrapper) is killed and the test fails."""
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        pytest.fail(f"the main scene ran past {timeout} s; output so far:\n{_output_of(proc)[-4000:]}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, _output_of(proc), "")
+
+
+def stop_scene(proc: subprocess.Popen[str]) -> None:
+    """Kills a scene from start_main_scene that is still running (for a test's cleanup)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _output_of(proc: subprocess.Popen[str]) -> str:
+    out = proc.output_file  # type: ignore[attr-defined]
+    out.seek(0)
+    return out.read()
 
 
 def connected_scene_report(backend, shot: Path, *driver_args: str) -> dict:

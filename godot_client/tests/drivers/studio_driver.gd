@@ -4,7 +4,8 @@ extends Node
 ## Besides the Studio's own arguments (--control, --stream, --token, --tab) it takes:
 ##   --screenshot=PATH ...      saves a picture and a JSON report, then quits
 ##                              (screenshot_capture.gd)
-##   --auto-new-run=MODEL ...   drives the Runs panel (runs_driver.gd)
+##   --auto-new-run=MODEL ...   drives the Runs panel (runs_driver.gd; --auto-actions=... alone
+##                              drives it without a new run)
 ##   --auto-label=N             picks class N in the inspector once the live model is conditional
 ##   --decode-at=X,Y            decodes that point of the plane (on its first two axes, through
 ##                              the session's anchor) once the first latent frame is in
@@ -25,6 +26,11 @@ extends Node
 ##                              operates the Dashboard (dashboard_driver.gd)
 ##   --view="data flow" [--flow-row=I | --flow-pick=I] [--flow-resample] [--flow-animate]
 ##                              watches and operates the Data flow page (dataflow_driver.gd)
+##   --view=export [--export-run=NAME] [--export-items=…] [--export-to=PATH] [--export-chunk=B]
+##     [--export-retry] [--studio-save=…] [--studio-to=PATH] [--studio-sequence=EVERY,COUNT]
+##                              operates the Export tab (export_driver.gd)
+##   --view=settings [--settings-steps=STEP|STEP|...] [--settings-marker=PATH]
+##                              operates the Settings tab (settings_driver.gd)
 ##   --use-case=denoise|anomaly|compression [--uc-kind=K] [--uc-level=L] [--uc-positive=N]
 ##     [--uc-threshold=F] [--uc-show-latent] [--uc-train-without=N] [--uc-bits=B]
 ##                              operates that use-case page (usecases_driver_a.gd)
@@ -32,6 +38,8 @@ extends Node
 ##     [--uc-analogy=A,B,C] [--uc-attribute=FROM,TO,T] [--uc-run-features]
 ##                              operates that use-case page
 ##                              (usecases_driver_b.gd)
+##   --watch=PATH [--orders=PATH]   writes what the Studio shows over time into PATH and
+##                              carries out the orders a test appends (multiclient_driver.gd)
 
 const MAIN_SCENE: PackedScene = preload("res://main.tscn")
 const RunsDriver := preload("res://tests/drivers/runs_driver.gd")
@@ -45,6 +53,9 @@ const DashboardDriver := preload("res://tests/drivers/dashboard_driver.gd")
 const DataFlowDriver := preload("res://tests/drivers/dataflow_driver.gd")
 const UseCasesDriverA := preload("res://tests/drivers/usecases_driver_a.gd")
 const UseCasesDriverB := preload("res://tests/drivers/usecases_driver_b.gd")
+const ExportDriver := preload("res://tests/drivers/export_driver.gd")
+const SettingsDriver := preload("res://tests/drivers/settings_driver.gd")
+const MultiClientDriver := preload("res://tests/drivers/multiclient_driver.gd")
 
 var _main: Control
 var _inspector: InspectorPanel
@@ -72,7 +83,7 @@ func _ready() -> void:
 		_capture.image_view = _inspector.image_view()
 		_capture.configure(options)
 		add_child(_capture)
-	if options.has("auto-new-run"):
+	if options.has("auto-new-run") or options.has("auto-actions"):
 		_add_runs_driver(options)
 	var label: String = str(options.get("auto-label", ""))
 	if label.is_valid_int():
@@ -114,10 +125,27 @@ func _ready() -> void:
 		_add_dashboard_driver(options)
 	if str(options.get("view", "")).to_lower() == "data flow":
 		_add_dataflow_driver(options)
+	if str(options.get("view", "")).to_lower() == "export":
+		_add_export_driver(options)
+	if str(options.get("view", "")).to_lower() == "settings":
+		_add_settings_driver(options)
 	if str(options.get("use-case", "")).to_lower() in ["denoise", "anomaly", "compression"]:
 		_add_usecases_driver_a(options)
 	if str(options.get("use-case", "")).to_lower() in ["style", "features", "generation"]:
 		_add_usecases_driver_b(options)
+	if options.has("watch"):
+		_add_multiclient_driver(options)
+
+
+func _add_multiclient_driver(options: Dictionary) -> void:
+	var driver := MultiClientDriver.new()
+	driver.name = "MultiClientDriver"
+	driver.main = _main
+	driver.configure(options)
+	add_child(driver)
+	if _capture != null:
+		_capture.report_parts["watch"] = driver.report
+	_wait_for(func() -> bool: return driver.finished)
 
 
 func _add_usecases_driver_b(options: Dictionary) -> void:
@@ -143,6 +171,29 @@ func _add_usecases_driver_a(options: Dictionary) -> void:
 	add_child(driver)
 	if _capture != null:
 		_capture.report_parts["usecases_a"] = driver.report
+	_wait_for(func() -> bool: return driver.finished)
+
+
+func _add_settings_driver(options: Dictionary) -> void:
+	var driver := SettingsDriver.new()
+	driver.name = "SettingsDriver"
+	driver.view = _main.get_node("%SettingsView")
+	driver.configure(options)
+	add_child(driver)
+	if _capture != null:
+		_capture.report_parts["settings"] = driver.report
+	_wait_for(func() -> bool: return driver.finished)
+
+
+func _add_export_driver(options: Dictionary) -> void:
+	var driver := ExportDriver.new()
+	driver.name = "ExportDriver"
+	driver.view = _main.get_node("%ExportView")
+	driver.interpolation = _main.get_node("%Interpolate")
+	driver.configure(options)
+	add_child(driver)
+	if _capture != null:
+		_capture.report_parts["export"] = driver.report
 	_wait_for(func() -> bool: return driver.finished)
 
 
@@ -185,6 +236,7 @@ func _add_runs_driver(options: Dictionary) -> void:
 	_runs_driver = RunsDriver.new()
 	_runs_driver.name = "RunsDriver"
 	_runs_driver.panel = _main.get_node("%Runs")
+	_runs_driver.export_view = _main.get_node("%ExportView")
 	_runs_driver.configure(options)
 	add_child(_runs_driver)
 	if _capture != null:
