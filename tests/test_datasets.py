@@ -41,7 +41,8 @@ def test_digits_split_is_deterministic_and_disjoint():
 
 def test_digits_record_describes_itself():
     a = load_dataset("digits")
-    assert a.describe() == {"name": "digits", "n": 1797, "shape": [8, 8], "num_classes": 10, "class_names": [str(i) for i in range(10)]}
+    assert a.describe() == {"name": "digits", "n": 1797, "shape": [8, 8], "num_classes": 10, "class_names": [str(i) for i in range(10)],
+                            "source": {"name": "digits", "test_fraction": 0.1, "seed": 0, "binarize": None, "exclude_labels": []}}
     assert (a.likelihood, a.num_classes, a.channels, a.input_dim) == ("bernoulli", 10, 1, 64)
 
 
@@ -62,7 +63,8 @@ def test_dataset_record_properties():
     ds = Dataset("t", x, torch.tensor([0, 2, 1, 0, 0, 1]), (2, 2, 3), "bernoulli", torch.arange(5), torch.tensor([5]))
     assert (ds.n, ds.input_dim, ds.channels, ds.num_classes) == (6, 12, 3, 3)
     vec = Dataset("v", x, None, (), "gaussian", torch.arange(5), torch.tensor([5]))
-    assert vec.channels == 0 and vec.num_classes == 0 and vec.describe() == {"name": "v", "n": 6, "shape": [12], "num_classes": 0, "class_names": None}
+    assert vec.channels == 0 and vec.num_classes == 0 and vec.describe() == {"name": "v", "n": 6, "shape": [12], "num_classes": 0, "class_names": None,
+                                                                                  "source": vec.source}
     assert issubclass(DataError, ValueError)
 
 

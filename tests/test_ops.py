@@ -34,7 +34,9 @@ def test_status_describes_the_session(client):
     assert not check_result("status", r)
     assert r["state"] == "paused" and r["step"] == 0 and r["latent_dim"] == 2
     assert r["dataset"] == {"name": "digits", "n": 1797, "shape": [8, 8], "num_classes": 10,
-                            "class_names": [str(i) for i in range(10)]}
+                            "class_names": [str(i) for i in range(10)],
+                            "source": {"name": "digits", "test_fraction": 0.1, "seed": 0, "binarize": None,
+                                       "exclude_labels": []}}
     assert r["clients"] == 1
 
 

@@ -149,8 +149,10 @@ def test_run_new_keeps_every_client_served_while_it_builds(client):
     assert client.call("status", timeout=5)["dataset"]["name"] == "digits"
     assert time.time() - t0 < 1.0
     assert client.reply(rid, timeout=120)["ok"]
-    assert client.call("status")["dataset"] == {"name": "shapes", "n": 3000, "shape": [64, 64], "num_classes": 3,
-                                                "class_names": ["square", "ellipse", "heart"]}
+    dataset = client.call("status")["dataset"]
+    assert dataset == {"name": "shapes", "n": 3000, "shape": [64, 64], "num_classes": 3,
+                       "class_names": ["square", "ellipse", "heart"], "source": dataset["source"]}
+    assert dataset["source"]["name"] == "shapes" and dataset["source"]["n"] == 3000  # how it was made
     assert json.dumps(client.call("status"))  # still plain data
 
 
