@@ -2,8 +2,8 @@ extends Node
 ## Shared state of the Studio (autoload `StudioSession`): the backend client, the latest stream
 ## messages, the loss history, the decode queue, the Log and the notices. Components read it and
 ## connect its signals; only this node talks to the client. Every failed request is written into
-## the Log and, unless the panel that asked shows it on screen, posted as a notice
-## ([member notices]); [member connection] restores the state after a reconnect. The client is
+## the Log and, unless the panel that asked shows it (on screen, or when the user opens it for
+## a request it made off screen), posted as a notice ([member notices]); [member connection] restores the state after a reconnect. The client is
 ## made here, from the `--control=`, `--stream=` and `--token=` user arguments (anything not
 ## given keeps the client's own default), but connects only once the main scene [method start]s
 ## it, so scripts run with `--script` (the GDScript tests) never reach for a backend.
@@ -310,10 +310,15 @@ func send(op: String, args: Dictionary = {}, on_reply: Callable = Callable()) ->
 		_report(op, "the Studio has no backend client")
 		return null
 	var request: VaeStudioRequest = client.request(op, args)
+	# A panel off screen that asks by itself (a refresh after a run change) shows its failure
+	# inline when the user opens it; one the user left after asking gets a notice.
+	var asked_off_screen: bool = _off_screen_panel(on_reply)
 	if request.done:
-		_on_reply(request.reply, request, on_reply)
+		_on_reply(request.reply, request, on_reply, asked_off_screen)
 	else:
-		request.finished.connect(_on_reply.bind(request, on_reply), CONNECT_ONE_SHOT)
+		request.finished.connect(
+			_on_reply.bind(request, on_reply, asked_off_screen), CONNECT_ONE_SHOT
+		)
 	return request
 
 
@@ -399,14 +404,16 @@ static func _is_row_of_floats(arr: Dictionary) -> bool:
 	)
 
 
-func _on_reply(_reply: Dictionary, request: VaeStudioRequest, on_reply: Callable) -> void:
+func _on_reply(
+	_reply: Dictionary, request: VaeStudioRequest, on_reply: Callable, asked_off_screen: bool
+) -> void:
 	if request.is_ok():
 		# What was wrong with this op is not true any more.
 		notices.clear(REQUEST_NOTICE % request.op)
 	else:
 		var why: String = describe_failure(request)
 		request_failed.emit(request.op, why)
-		_report_failure(request, why, _shown_by_caller(on_reply))
+		_report_failure(request, why, asked_off_screen or _shown_by_caller(on_reply))
 	if on_reply.is_valid():
 		on_reply.call(request)
 
@@ -439,6 +446,13 @@ func _report(
 ## so a reply that goes to a control on screen is shown there; the inspector, always on screen,
 ## shows a [StudioDataPoint]'s. Any other (the session's own decodes, a panel the user has left)
 ## needs a notice.
+static func _off_screen_panel(on_reply: Callable) -> bool:
+	if not on_reply.is_valid():
+		return false
+	var owner: Object = on_reply.get_object()
+	return owner is Control and not (owner as Control).is_visible_in_tree()
+
+
 static func _shown_by_caller(on_reply: Callable) -> bool:
 	if not on_reply.is_valid():
 		return false
