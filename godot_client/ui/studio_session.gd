@@ -3,9 +3,10 @@ extends Node
 ## messages, the loss history, the decode queue, the Log and the notices. Components read it and
 ## connect its signals; only this node talks to the client. Every failed request is written into
 ## the Log and, unless the panel that asked shows it (on screen, or when the user opens it for
-## a request it made off screen), posted as a notice ([member notices]); [member connection] restores the state after a reconnect. The client is
-## made here, from the `--control=`, `--stream=` and `--token=` user arguments (anything not
-## given keeps the client's own default), but connects only once the main scene [method start]s
+## a request it made off screen), posted as a notice ([member notices]); [member connection]
+## restores the state after a reconnect. The client is made here, from the `--control=`,
+## `--stream=` and `--token=` user arguments (anything not given keeps the client's own
+## default), but connects only once the main scene [method start]s
 ## it, so scripts run with `--script` (the GDScript tests) never reach for a backend.
 
 signal connection_changed(connected: bool)
