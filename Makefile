@@ -12,6 +12,7 @@ test: venv
 
 bench: venv
 	.venv/bin/python bench/bench_trainer.py
+	.venv/bin/python bench/bench_scale.py
 	.venv/bin/python bench/bench_latent.py
 	.venv/bin/python bench/bench_insights.py
 	.venv/bin/python bench/bench_trace.py

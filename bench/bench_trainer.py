@@ -32,7 +32,7 @@ BATCH = 128
 
 
 def bare_loop(seconds: float) -> float:
-    torch.set_num_threads(1)  # as `vaestudio serve` does by default
+    torch.set_num_threads(1)  # as the live side is started (bench_scale.py measures more threads)
     data = load_dataset("digits")
     x = data.x[data.train_idx]
     torch.manual_seed(0)
@@ -63,7 +63,7 @@ def subscriber(client, stop: threading.Event, counts: dict) -> None:
 
 
 def live_loop(seconds: float, decode_calls: bool) -> tuple[float, list[float], dict]:
-    b = start_backend_process("--paused", "--batch-size", str(BATCH))
+    b = start_backend_process("--paused", "--batch-size", str(BATCH), "--threads", "1")  # as the bare loop
     try:
         sub_client, ctl = b.client(), b.client()
         stop, counts = threading.Event(), {}

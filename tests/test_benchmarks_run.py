@@ -19,6 +19,13 @@ def test_trainer_benchmark_prints_rates_ratio_and_latency():
         assert words in out, out
 
 
+def test_scale_benchmark_prints_bare_live_and_headless_rows():
+    out = run("bench/bench_scale.py", "--seconds", "0.3", "--warmup", "0.3", "--rounds", "1", "--threads", "1",
+              "--train-steps", "20", "--only", "digits", "shapes")
+    rows = [line for line in out.splitlines() if line.startswith("| digits") or line.startswith("| shapes")]
+    assert len(rows) == 3 and "train (headless)" in rows[2], out
+
+
 def test_model_table_prints_a_row_per_model_and_data_set():
     out = run("bench/bench_models.py", "--digits-steps", "3", "--shapes-steps", "2", "--iw", "2", "--models", "vae", "vq_vae")
     rows = [line for line in out.splitlines() if line.startswith("| digits") or line.startswith("| shapes")]

@@ -115,6 +115,9 @@ def test_nan_loss_is_skipped_weights_restored_and_lr_lowered(trainer):
 
 
 def test_latent_output_covers_the_data_with_labels(trainer):
+    deadline = time.time() + 30  # the first encode runs on the latent thread, just after the start
+    while trainer.latest_latent is None and time.time() < deadline:
+        time.sleep(0.01)
     lat = trainer.latest_latent
     assert lat["coords"].shape == (1797, 2) and lat["indices"].shape == (1797,)
     assert sorted(set(lat["labels"].tolist())) == list(range(10))

@@ -16,6 +16,7 @@ log = logging.getLogger("vaestudio")
 
 RUNS_DIR_ENV = "VAESTUDIO_RUNS_DIR"
 RESUME_LAST = "last"  # `--resume last`: the newest run with a checkpoint
+THREADS_AUTO = "auto"  # `--threads auto`: chosen from the cores (latent_refresh.auto_threads)
 COMMANDS = {  # name -> one line, shown by `vaestudio` alone and by `vaestudio --help`
     "serve": "train live and serve the control and stream sockets (for the Godot client)",
     "train": "train headless with a progress bar, then save the run",
@@ -69,6 +70,28 @@ def _key_values(pairs: list[str], flag: str) -> dict:
         except json.JSONDecodeError:
             out[key] = value
     return out
+
+
+def _threads(text: str) -> int | str:
+    """'auto' or a whole number of threads from 1."""
+    if text == THREADS_AUTO:
+        return text
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected '{THREADS_AUTO}' or a whole number of threads from 1, got {text!r}")
+    return n
+
+
+def resolve_threads(threads: int | str, serving: bool) -> int:
+    """--threads -> the torch intra-op thread count: 'auto' is every core this process may use,
+    less one for the server loop, inference and the latent encodes when serving (at least 1).
+    Measured in bench/bench_scale.py (model x data x threads)."""
+    from vaestudio.latent_refresh import auto_threads
+
+    return auto_threads(serving) if threads == THREADS_AUTO else int(threads)
 
 
 def _byte_size(text: str) -> int:
@@ -268,9 +291,11 @@ def _train(args: argparse.Namespace) -> int:
     if session is None:
         return 2
     store, trainer = session
+    trainer.streaming = False  # nothing is streamed: no latent encodes, no dashboard snapshots
     trainer.start_thread()
     done: queue.Queue = queue.Queue()
     start = trainer.step
+    # The bar moves about 100 times; a chunk's end costs nothing here (no latent encode to wait for)
     chunk = max(1, min(200, args.steps // 100 or 1))
     with tqdm(total=args.steps, desc=trainer.run, unit="step", disable=args.quiet) as bar:
         try:
@@ -425,7 +450,9 @@ def _add_session_flags(p: argparse.ArgumentParser, *, serving: bool) -> None:
     g.add_argument("--eval-every", type=int, default=0, metavar="STEPS",
                    help="steps between test-split evaluations (the `eval` stream, test_* metrics); 0 = never")
     g.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"], help="where to train")
-    g.add_argument("--threads", type=int, default=1, metavar="N", help="torch intra-op threads")
+    auto = "all but one (left to the server loop and the latent stream), at least 1" if serving else "all"
+    g.add_argument("--threads", type=_threads, default=THREADS_AUTO, metavar="N",
+                   help=f"torch intra-op threads; '{THREADS_AUTO}': of the cores this process may use, {auto}")
     g.add_argument("--resume", metavar="RUN",
                    help=f"continue a saved run instead of starting a new one; '{RESUME_LAST}': the newest run with a "
                         "checkpoint (`vaestudio runs` lists them)")
@@ -524,8 +551,7 @@ def main(argv: list[str] | None = None) -> int:
         set_max_data_bytes(args.max_data_bytes)
     import torch
 
-    # One intra-op thread by default: the studio's models are small, where OpenMP's extra threads
-    # cost more than they give (measured: bench/bench_trainer.py), and the second core is left to
-    # the server loop, inference and the Godot client.
-    torch.set_num_threads(getattr(args, "threads", 1))
+    threads = getattr(args, "threads", None)
+    if threads is not None:
+        torch.set_num_threads(resolve_threads(threads, serving=args.command == "serve"))
     return args.func(args)

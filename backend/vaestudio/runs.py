@@ -226,17 +226,36 @@ class RunStore:
 
 
 class MetricsLog:
-    """Appends one JSON line per step to metrics.jsonl; buffered, flushed at checkpoints and close."""
+    """Appends one JSON line per step to metrics.jsonl, in batches: records wait in memory until
+    FLUSH_RECORDS of them or FLUSH_S have gathered, so a fast step does not pay for a write; the
+    trainer flushes at every save, pause and close, so the file then holds every step, in order."""
+
+    FLUSH_RECORDS = 256
+    FLUSH_S = 0.5
 
     def __init__(self, path: Path):
         self.path = path
         self._f = open(path, "a", buffering=1 << 16)
+        self._pending: list[dict] = []
+        self._since = time.monotonic()
 
     def write(self, record: dict) -> None:
-        self._f.write(json.dumps(record, separators=(",", ":")) + "\n")
+        self._pending.append(record)
+        if len(self._pending) >= self.FLUSH_RECORDS or time.monotonic() - self._since >= self.FLUSH_S:
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        if self._pending:
+            self._f.write("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in self._pending))
+            self._pending = []
+        self._since = time.monotonic()
 
     def flush(self) -> None:
+        """Every record so far is in the file (written through to the OS)."""
+        self._write_pending()
         self._f.flush()
 
     def close(self) -> None:
-        self._f.close()
+        if not self._f.closed:
+            self.flush()
+            self._f.close()

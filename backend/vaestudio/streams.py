@@ -16,7 +16,7 @@ import zmq
 from vaestudio import wire
 
 METRICS_INTERVAL_S = 0.05  # 20 Hz
-LATENT_PUBLISH_S = 0.1  # at most 10 Hz (the trainer re-encodes a little over 5 Hz: LATENT_REFRESH_S)
+LATENT_PUBLISH_S = 0.1  # at most 10 Hz (frames come 2 to 5.5 times a second: latent_refresh.LATENT_REFRESH_S)
 LATENT_REPEAT_S = 1.0  # a late subscriber gets the latent map within a second even when paused
 STATUS_INTERVAL_S = 1.0
 # The dashboard's snapshots (trainer.latest_<topic>): sent when new, at most this often, and

@@ -27,9 +27,9 @@ from vaestudio.datasets import Dataset
 from vaestudio.devices import autocast, resolve_device
 from vaestudio.evaluate import evaluate
 from vaestudio.history import MetricsHistory
+from vaestudio.latent_refresh import LatentRefresher, available_cores, budget_share
 from vaestudio.models import ModelSpec, build_model, fit_spec
-from vaestudio.models.base import kl_standard_normal
-from vaestudio.projection import LatentView, Projector
+from vaestudio.projection import LatentView
 from vaestudio.runs import MetricsLog, RunStore, environment
 from vaestudio.schedules import beta_at, lr_at
 from vaestudio.train_config import TrainConfig
@@ -37,8 +37,9 @@ from vaestudio.watch import Observation, Watch
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_INTERVAL_S = 0.1  # weights snapshot for inference (a copy costs ~0.1 ms)
-LATENT_REFRESH_S = 0.18  # re-encode the latent subset: > 5 Hz; one encode of 1797 digits is ~2 ms
+# Weights snapshot for inference and the latent stream (a copy of a 784-400-20 MLP is ~0.3 ms);
+# the latent subset is encoded from it in its own thread, on its own schedule (latent_refresh.py).
+SNAPSHOT_INTERVAL_S = 0.1
 LAST_GOOD_INTERVAL_S = 1.0  # weights + optimizer copy to restore after a NaN (~1 ms)
 # `dims` + `recons`: a no-grad encode of 256 + 16 rows, about a third of a training step (0.6 ms on
 # digits, 9 ms on a 784-400-20 MLP): 1.25 Hz keeps them >= 1 Hz and near 1 % of training time
@@ -99,11 +100,10 @@ class Trainer:
         # What to publish; a session may hand every trainer it runs the same queue (see session.py).
         self.events: queue.Queue[Event] = queue.Queue()
         self.latest_metrics: dict | None = None
-        # {"run", "step", "indices", "labels", "color"?, and projection.Projector's fields}
-        self.latest_latent: dict | None = None
         self.latent_view = LatentView()
-        self._projector = Projector()
-        self._latent_requested = False  # a new view: re-encode even while paused
+        # False before start_thread(): nothing is streamed (headless `train`), so neither the latent
+        # encodes nor the dashboard's snapshots (insights_on) are paid for
+        self.streaming = True
         self.snapshot: Snapshot | None = None
         self.nan_recoveries = 0
         self._metrics_log: MetricsLog | None = None
@@ -123,6 +123,7 @@ class Trainer:
         rng = np.random.default_rng(12345)
         subset = np.arange(dataset.n) if n_latent == dataset.n else np.sort(rng.choice(dataset.n, n_latent, replace=False))
         self.latent_indices = torch.from_numpy(subset.astype(np.int64))
+        self._latent = LatentRefresher(self.x, self.labels, self.latent_indices)
 
         self._thread = threading.Thread(target=self._run, name="vaestudio-trainer", daemon=True)
         self._build(config.seed, run or new_run_id(dataset.name, self.spec.name), record=run is None)
@@ -137,7 +138,17 @@ class Trainer:
         return bool(self.model.conditional)
 
     def start_thread(self) -> None:
+        if self.streaming:  # its encodes run as a second team of intra-op threads beside training's
+            share = budget_share(torch.get_num_threads(), available_cores())
+            self._latent.start(copy.deepcopy(self.model), share)
+        else:
+            self.insights_on = False
         self._thread.start()
+
+    @property
+    def latest_latent(self) -> dict | None:
+        """{"run", "step", "indices", "labels", "color_by", "color"?, and projection.Projector's fields}"""
+        return self._latent.latest
 
     @property
     def thread_running(self) -> bool:
@@ -184,11 +195,8 @@ class Trainer:
     def set_latent_view(self, view: LatentView) -> dict:
         """How the latent stream projects and colours (checked here); applied at once, paused too."""
         view.check(self.spec.latent_dim)
-        with self._lock:
-            self.latent_view = view
-            self._projector = Projector()  # a view chosen anew starts from PC1, PC2, PC3 in rank order
-            self._latent_requested = True
-            self._wake.notify()
+        self.latent_view = view
+        self._latent.set_view(view)  # encoded at once on the latent thread, never waiting for a step
         self.emit("status")
         return view.to_dict()
 
@@ -215,6 +223,7 @@ class Trainer:
             self._pending_steps, self._pause_waiters, self._calls, self._pending_reset = [], [], [], None
         for done in waiting:
             done(RuntimeError(f"run {self.run} was stopped before this request ran"))
+        self._latent.stop(timeout)
         if self._metrics_log is not None:
             self._metrics_log.close()
 
@@ -272,7 +281,7 @@ class Trainer:
     # ----- the training thread -------------------------------------------------------------------
     def _build(self, seed: int, run: str, record: bool = True) -> None:
         torch.manual_seed(seed)
-        self.model = build_model(self.spec).to(self.device)
+        self.model = build_model(self.spec).to(self.device).train()  # every submodule: building dry-runs some in eval
         self.optimizer = self._make_optimizer()
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.run = run
@@ -285,7 +294,6 @@ class Trainer:
         self._rate_window: collections.deque[tuple[float, int]] = collections.deque()
         self._rate_samples = 0  # samples in the window after its first entry
         self._last_good = self._copy_state()
-        self._projector = Projector()  # new weights: a new latent space, its own PCA basis
         self.dims_indices = insights.fixed_rows(self.dataset.train_idx, insights.DIMS_ROWS, seed)
         self._param_layers = insights.parameter_layers(self.model)
         self._watch = Watch()
@@ -296,7 +304,8 @@ class Trainer:
             if self._metrics_log is not None:
                 self._metrics_log.close()
             self._metrics_log = MetricsLog(self.store.folder(run) / "metrics.jsonl")
-        self._refresh_outputs()
+        self._refresh_outputs()  # a new run: its own PCA basis (LatentRefresher starts afresh)
+        self._latent.encode_now(self.snapshot)
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         c, params = self.config, self.model.parameters()
@@ -322,11 +331,11 @@ class Trainer:
         return self.x[rows], y  # (B, D), (B,) or None
 
     def _run(self) -> None:
-        last_refresh = last_latent = last_good = last_insights = last_layers = time.perf_counter()
+        last_refresh = last_good = last_insights = last_layers = time.perf_counter()
         while True:
             with self._lock:
                 while not (self._stop or self._training or self._pending_steps or self._pending_reset
-                           or self._pause_waiters or self._calls or self._latent_requested):
+                           or self._pause_waiters or self._calls):
                     self._wake.wait()
                 if self._stop:
                     return
@@ -336,11 +345,12 @@ class Trainer:
                 pending = self._pending_steps[0] if self._pending_steps else None
                 should_step = self._training or pending is not None
                 cfg = self.config
-                latent_requested, self._latent_requested = self._latent_requested, False
-            if waiters and self.snapshot is not None and self.snapshot.step != self.step:
-                self._refresh_outputs()  # inference sees exactly the weights training stopped at
-            elif latent_requested:
-                self._refresh_outputs(last_good=False)
+            if waiters:
+                if self.snapshot is None or self.snapshot.step != self.step:
+                    self._refresh_outputs()  # inference sees exactly the weights training stopped at
+                self._latent.encode_now(self.snapshot)  # and so does the latent stream
+                if self._metrics_log is not None:
+                    self._metrics_log.flush()
             for done in waiters:  # no step runs between the loop's top and here
                 done({"state": self.state, "step": self.step})
             if waiters:
@@ -383,13 +393,14 @@ class Trainer:
             if pending is not None and self.step > before:  # a skipped (NaN) step is not counted
                 pending.remaining -= 1
                 finished_steps = pending.remaining <= 0
-            if finished_steps or now - last_refresh >= SNAPSHOT_INTERVAL_S:
-                latent = finished_steps or now - last_latent >= LATENT_REFRESH_S
-                good = finished_steps or now - last_good >= LAST_GOOD_INTERVAL_S
-                views = finished_steps or now - last_insights >= INSIGHTS_REFRESH_S
-                self._refresh_outputs(latent=latent, last_good=good, views=views)
+            shown = finished_steps and self.streaming  # headless, a train.step's end is shown to no one
+            if shown or now - last_refresh >= SNAPSHOT_INTERVAL_S:
+                good = shown or now - last_good >= LAST_GOOD_INTERVAL_S
+                views = shown or now - last_insights >= INSIGHTS_REFRESH_S
+                self._refresh_outputs(last_good=good, views=views)
+                if shown:
+                    self._latent.encode_now(self.snapshot)  # the weights the train.step ended at
                 last_refresh = now
-                last_latent = now if latent else last_latent
                 last_good = now if good else last_good
                 last_insights = now if views else last_insights
                 if self.insights_on and now - last_layers >= LAYERS_INTERVAL_S:
@@ -416,7 +427,8 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         x, y = self._next_batch(cfg.batch_size)  # (B, D), (B,)
-        self.model.train()
+        if not self.model.training:  # set back after eval() (insights, evaluate): train() walks every
+            self.model.train()  # submodule, ~5 % of a digits step if called at each one
         with autocast(self.device, cfg.amp):
             out = self.model(x, y, beta=beta, generator=self.generator, step=self.step)
             loss = out.loss
@@ -515,41 +527,18 @@ class Trainer:
         return model_state, copy.deepcopy(self.optimizer.state_dict())
 
     @torch.no_grad()
-    def _refresh_outputs(self, latent: bool = True, last_good: bool = True, views: bool = True) -> None:
-        """Publish a weights snapshot and (when asked) the latent means of the fixed subset, the
+    def _refresh_outputs(self, last_good: bool = True, views: bool = True) -> None:
+        """Publish a weights snapshot (which the latent thread encodes from) and, when asked, the
         `dims` and `recons` snapshots and a last-good copy for NaN recovery."""
         if last_good and all(torch.isfinite(p).all() for p in self.model.parameters()):
             self._last_good = self._copy_state()
-        state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
-        version = self.snapshot.version + 1 if self.snapshot else 1
-        self.snapshot = Snapshot(version, self.run, self.step, copy.deepcopy(self.spec), state)
+        if self.streaming or self.snapshot is None or self.snapshot.run != self.run:  # headless: no reader
+            state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+            version = self.snapshot.version + 1 if self.snapshot else 1
+            self.snapshot = Snapshot(version, self.run, self.step, copy.deepcopy(self.spec), state)
+            self._latent.offer(self.snapshot)
         if views and self.insights_on:
             self._refresh_views()
-        if not latent:
-            return
-        self.model.eval()
-        rows = self.latent_indices.to(self.device)
-        x = self.x[rows]
-        y = self.labels[rows] if self.labels is not None and self.conditional else None
-        mu, logvar = self.model.encode(x, y)  # (N, Z) each
-        view = self.latent_view
-        labels = self.dataset.labels[self.latent_indices] if self.dataset.labels is not None else None
-        latent = {
-            "run": self.run,
-            "step": self.step,
-            "indices": self.latent_indices.numpy().astype(np.int32),
-            "labels": None if labels is None else labels.numpy().astype(np.int32),
-            "color_by": view.color,
-            **{k: v.cpu().numpy() if torch.is_tensor(v) else v
-               for k, v in self._projector.project(mu.cpu(), logvar.cpu(), view).items()},
-        }
-        if view.color == "loss":
-            # the negative ELBO of each point at its posterior mean: where the model struggles
-            nll = self.model.reconstruction_nll(self.model.decode_logits(mu, y), x)  # (N,)
-            latent["color"] = (nll + kl_standard_normal(mu, logvar).sum(1)).float().cpu().numpy()
-        elif view.color.startswith("z"):
-            latent["color"] = mu[:, int(view.color[1:])].float().cpu().numpy()
-        self.latest_latent = latent
 
     def _refresh_views(self) -> None:
         """The `dims` snapshot of the run's fixed training batch and the `recons` of the fixed test rows."""
