@@ -8,8 +8,12 @@
 2. The Studio as a user meets it (main.tscn in the test driver scene, under Xvfb with the OpenGL
    renderer, tests/drivers/bench_driver.gd), against `serve --dataset shapes` (10 000 rows of
    64x64 images, all of them in the latent view) while it trains: the frame time of the 2-D and
-   the 3-D view, a slider moved on the z tab to its decoded image (ms and frames), and a 16x16
-   manifold grid (256 decodes in one request) from refresh to mosaic on screen.
+   the 3-D view, a slider moved on the z tab to its decoded image (ms and frames), a 16x16
+   manifold grid (256 decodes in one request) from refresh to mosaic on screen, and the frame
+   rate: frames drawn per second on the main screen while the model trains and once it is paused
+   (fps_training, fps_idle). The Studio runs in Godot's low-processor mode, drawing only when
+   something changed, so idle it draws a frame or two a second instead of 60; the frame times
+   above are taken with every frame drawn.
 
 The renderer under Xvfb is software (llvmpipe) sharing the CPU with the trainer: frame times are
 an upper bound of what a GPU desktop shows. Prints figures; asserts nothing.
@@ -71,7 +75,8 @@ def main() -> None:
     print("the GDScript client, headless (ms)")
     for line in client_figures():
         print(" ", line)
-    print(f"the Studio under Xvfb, shapes (10 000 points), latent_dim {options.latent_dim} (ms; frames)")
+    print(f"the Studio under Xvfb, shapes (10 000 points), latent_dim {options.latent_dim} "
+          "(ms; frames; fps_*: frames drawn per second)")
     for line in studio_figures(options.frames, options.rounds, options.latent_dim):
         print(" ", line)
 

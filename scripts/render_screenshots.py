@@ -29,6 +29,9 @@ DRIVER_SCENE = "res://tests/drivers/studio_driver.tscn"
 # name -> driver arguments; each view waits for its own state before the picture is taken.
 VIEWS: dict[str, list[str]] = {
     "studio": ["--screenshot-frames=40", "--screenshot-after=12", "--decode-at=0.6,-0.4"],
+    # The main screen in the smallest window the Studio takes, and in a full-HD one (WINDOW_SIZES).
+    "window-1024x600": ["--screenshot-frames=40", "--screenshot-after=6", "--decode-at=0.6,-0.4"],
+    "window-1920x1080": ["--screenshot-frames=40", "--screenshot-after=6", "--decode-at=0.6,-0.4"],
     # The manifold grid of the plain VAE once it has trained a while (after the studio view).
     "grid": ["--tab=grid", "--grid-n=12", "--screenshot-frames=10", "--screenshot-after=4"],
     "connect": ["--screenshot-frames=5", "--screenshot-after=2", "--open=connect"],
@@ -49,6 +52,8 @@ VIEWS: dict[str, list[str]] = {
                "reconstructions,latent_map,onnx,godot", "--studio-save=latent", "--screenshot-frames=10",
                "--screenshot-after=4"],
 }
+# Views drawn in a window of another size than the project's 1280 x 720: name -> Godot's --resolution.
+WINDOW_SIZES: dict[str, str] = {"window-1024x600": "1024x600", "window-1920x1080": "1920x1080"}
 # Views of a wider latent space (8 dims: principal-component axes), against their own backend.
 WIDE_VIEWS: dict[str, list[str]] = {
     "explore-2d": ["--screenshot-frames=40", "--screenshot-after=12", "--pick-at=0.62,0.58"],
@@ -93,7 +98,8 @@ USE_CASE_B_VIEWS: dict[str, tuple[list[str], list[str]]] = {
 
 
 def render(out: Path, args: list[str], expect: int = 0, scene: str = DRIVER_SCENE) -> None:
-    cmd = [str(GODOT_SH), "--xvfb", "--rendering-driver", "opengl3", "--path", str(PROJECT),
+    size = ["--resolution", WINDOW_SIZES[out.stem]] if out.stem in WINDOW_SIZES else []
+    cmd = [str(GODOT_SH), "--xvfb", "--rendering-driver", "opengl3", *size, "--path", str(PROJECT),
            scene, "--", f"--screenshot={out}", "--screenshot-timeout=90", *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, cwd=REPO)
     out.with_suffix(".json").unlink(missing_ok=True)

@@ -107,17 +107,17 @@ def test_two_studios_and_a_python_client_follow_each_other(backend, studios):
         # repeats what the panel already shows.
         a.order("set_field beta -1")
         now_a = a.wait_until(
-            "the refusal under the fields", lambda now: "config.set failed" in now["controls_message"]
+            "the refusal under the fields", lambda now: "Changing a training setting failed" in now["controls_message"]
         )
         assert "beta" in now_a["controls_message"], now_a
-        now_a = a.wait_until("the refusal in the Log", lambda now: any("(config.set) failed" in line for line in now["log"]))
+        now_a = a.wait_until("the refusal in the Log", lambda now: any("Changing a training setting failed" in line for line in now["log"]))
         assert now_a["notice_text"] == "", now_a
         # A request no panel shows (here sent by the driver): a notice names what failed and why.
         b.order('send config.set {"beta": -1}')
-        now_b = b.wait_until("a notice of the refusal", lambda now: "(config.set) failed" in now["notice_text"])
+        now_b = b.wait_until("a notice of the refusal", lambda now: "Changing a training setting failed" in now["notice_text"])
         assert "beta" in now_b["notice_text"] and "invalid_argument" not in now_b["notice_text"], now_b
-        assert "config.set failed" not in now_b["controls_message"], "only the notice shows it"
-        assert any("(config.set) failed" in line for line in now_b["log"]), now_b["log"]
+        assert "failed" not in now_b["controls_message"], "only the notice shows it"
+        assert any("Changing a training setting failed" in line for line in now_b["log"]), now_b["log"]
 
     # The Python client has gone: both Studios count two clients.
     for studio in (a, b):

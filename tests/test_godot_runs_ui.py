@@ -130,7 +130,8 @@ def test_a_bad_data_file_shows_the_servers_sentence_and_keeps_the_run(runs_backe
         "--auto-data-path=nowhere/missing.npz",
     )
     panel = report["runs_panel"]
-    assert panel["error"].startswith("run.new failed — invalid_argument: "), panel
+    assert panel["error"].startswith("Starting a new run failed: "), panel
+    assert "invalid_argument" not in panel["error"] and "run.new" not in panel["error"], panel
     assert "missing.npz" in panel["error"] and panel["message"] == panel["error"], panel
     assert "run.new" not in panel["results"], panel["results"]
     # The live run is untouched and still streaming into the scene.

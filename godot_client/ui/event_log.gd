@@ -24,22 +24,36 @@ static func level_color(level: String) -> Color:
 	return StudioPalette.TEXT
 
 
-## One line of text for an event: "nan_recovered — loss was NaN at step 812; lr halved", and
+## One line of text for an event, a plain sentence: the Studio's own lines as they are, the
+## backend's from their message, its run events said in full ("Started a new run: vae-…."), and
 ## "(×3)" after a line the Studio wrote three times in a row.
 static func describe(entry: Dictionary) -> String:
 	var event: String = str(entry.get("event", "event"))
 	var message: String = str(entry.get("message", "")).strip_edges()
 	var repeat: int = int(entry.get("repeat", 1))
 	var times: String = " (×%d)" % repeat if repeat > 1 else ""
+	if entry.get("origin") != "studio":
+		var run: String = str(entry.get("run", ""))
+		match event:
+			"new_run":
+				message = "Started a new run: %s" % run if not run.is_empty() else message
+			"loaded":
+				if not run.is_empty():
+					message = "Loaded run %s at step %d" % [run, int(entry.get("step", 0))]
+			"reset":
+				message = "Reset the model: " + message
 	if message.is_empty():
-		return event + times
-	# Messages often begin with their event's word ("saved run …"): say it once.
-	if message.to_lower().begins_with(event.replace("_", " ")):
-		return message + times
-	return "%s — %s%s" % [event, message, times]
+		message = event.replace("_", " ")
+	return _sentence(message) + times
 
 
-## The lines as the list shows them, newest first ("12:03:45  Studio  reconnected — …").
+## `text` with a capital first letter and a full stop at the end.
+static func _sentence(text: String) -> String:
+	var out: String = text.left(1).to_upper() + text.substr(1)
+	return out if out.right(1) in [".", "!", "?", "…"] else out + "."
+
+
+## The lines as the list shows them, newest first ("12:03:45  Studio  Reconnected to …").
 static func lines() -> PackedStringArray:
 	var out := PackedStringArray()
 	var entries: Array[Dictionary] = StudioSession.log_entries

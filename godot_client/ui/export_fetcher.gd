@@ -32,6 +32,9 @@ var folder: String = ""
 ## with the reason.
 var files: PackedStringArray = []
 var skipped: PackedStringArray = []
+## Whether the run's model takes class labels (1), does not (0) or is unknown (-1): says why
+## decoder.onnx was skipped. Set before [method start].
+var labelled: int = -1
 ## path -> {"size": int, "sha256": String}, as the server last described the file.
 var remote: Dictionary = {}
 ## The files copied and checked so far, in order.
@@ -145,21 +148,21 @@ func _request(op: String, args: Dictionary, handler: Callable) -> void:
 
 func _on_export_reply(request: VaeStudioRequest) -> void:
 	if not request.is_ok():
-		_fail("run.export failed — %s" % _describe_failure(request))
+		_fail(StudioNotices.request_text("run.export", _describe_failure(request)))
 		return
 	var listed: Variant = request.result().get("files")
 	if not listed is Array:
-		_fail("run.export replied without a list of files.")
+		_fail("The backend exported the run but listed no files.")
 		return
 	var names: PackedStringArray = []
 	for name: Variant in listed:
 		var problem: String = ExportPlan.path_problem(str(name)) if name is String else "not a name"
 		if not problem.is_empty():
-			_fail("run.export listed a file this export will not write: %s." % problem)
+			_fail("The backend listed a file this export will not write: %s." % problem)
 			return
 		names.append(name)
 	files = names
-	skipped = ExportPlan.skipped(items, files)
+	skipped = ExportPlan.skipped(items, files, labelled)
 	_size_files()
 
 
@@ -331,7 +334,7 @@ func _describe_reply(request: VaeStudioRequest) -> String:
 		or typeof(result.get("size")) != TYPE_INT
 		or not result.get("sha256") is String
 	):
-		return "the run.fetch reply lacks data, size or sha256"
+		return "the backend sent a part of a file without its data, size or checksum"
 	return ""
 
 

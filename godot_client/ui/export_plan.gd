@@ -49,6 +49,9 @@ const SKIP_REASONS: Dictionary = {
 	"onnx": "needs the onnx package on the server (vaestudio[onnx]) and a model without labels",
 	"godot": "the server wrote no Godot decoder for this model",
 }
+## Why decoder.onnx was left out, when the model is known.
+const ONNX_LABELLED: String = "the model takes class labels, which decoder.onnx cannot"
+const ONNX_MISSING: String = "the backend lacks the onnx package (pip install 'vaestudio[onnx]')"
 ## `run.fetch` takes at most this many bytes a request.
 const MAX_CHUNK: int = 4 * 1024 * 1024
 const EXPORTS_ROOT: String = "user://exports"
@@ -64,14 +67,22 @@ static func item_of(path: String) -> String:
 
 
 ## The items of `asked` that wrote none of `files`, each with the reason ("onnx: needs …").
-static func skipped(asked: PackedStringArray, files: PackedStringArray) -> PackedStringArray:
+## `labelled`: 1 when the run's model takes class labels, 0 when it does not, -1 when unknown;
+## it tells which of its two reasons left decoder.onnx out.
+static func skipped(
+	asked: PackedStringArray, files: PackedStringArray, labelled: int = -1
+) -> PackedStringArray:
 	var delivered: Dictionary = {}
 	for path in files:
 		delivered[item_of(path)] = true
 	var out: PackedStringArray = []
 	for item in asked:
-		if not delivered.has(item):
-			out.append("%s: %s" % [item, SKIP_REASONS.get(item, "the server wrote no file for it")])
+		if delivered.has(item):
+			continue
+		var why: String = str(SKIP_REASONS.get(item, "the server wrote no file for it"))
+		if item == "onnx" and labelled >= 0:
+			why = ONNX_LABELLED if labelled == 1 else ONNX_MISSING
+		out.append("%s: %s" % [item, why])
 	return out
 
 

@@ -119,6 +119,9 @@ func start_export() -> void:
 		_fail("Pick a run and at least one item first.")
 		return
 	_files.clear()
+	fetcher.labelled = -1
+	if run == StudioSession.live_run:
+		fetcher.labelled = 1 if StudioSession.is_conditional() else 0
 	fetcher.start(run, items, folder_row.folder)
 
 
@@ -134,7 +137,7 @@ func retry_export() -> void:
 func _on_list_reply(request: VaeStudioRequest) -> void:
 	_list_asked = false
 	if not request.is_ok():
-		_fail("run.list failed — %s" % StudioSession.describe_failure(request))
+		_fail(StudioNotices.request_text("run.list", StudioSession.describe_failure(request)))
 		return
 	var live: String = str(StudioSession.status.get("run", ""))
 	var keep: String = _wanted_run
@@ -256,7 +259,7 @@ func _on_hello_received(_result: Dictionary) -> void:
 		var version: String = StudioSession.server_version
 		_show(
 			(
-				"This backend%s cannot send files (no run.fetch): update vaestudio to export here."
+				"This backend%s cannot send files: update vaestudio to export here."
 				% [" (vaestudio %s)" % version if not version.is_empty() else ""]
 			),
 			StudioPalette.WARN
@@ -287,9 +290,9 @@ func _update_enabled() -> void:
 	_export_button.disabled = not can_start or selected_run().is_empty()
 	_export_button.disabled = _export_button.disabled or checked_items().is_empty()
 	_export_button.tooltip_text = (
-		"run.export on the server, then run.fetch of every file it wrote into the folder"
+		"The backend writes the files into its run folder, then sends each into your folder"
 		if supported
-		else "This backend does not support run.fetch: update vaestudio to export from here."
+		else "This backend cannot send files: update vaestudio to export from here."
 	)
 	_cancel_button.disabled = not busy
 	_retry_button.visible = fetcher.can_retry()

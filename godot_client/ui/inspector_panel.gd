@@ -9,10 +9,13 @@ extends PanelContainer
 const MAX_DIMS_SHOWN: int = 8
 ## Dimensions of a data point listed one a line; the rest are a compact bar of |μ|.
 const POINT_DIMS_LISTED: int = 4
-const FRAME_SIZE := Vector2(176, 176)
-const POINT_FRAME_SIZE := Vector2(124, 124)
+## A data point's two frames, each this share of the single image's frame.
+const POINT_FRAME_SHARE: float = 0.7
 const BARS: String = "▁▂▃▄▅▆▇█"
 
+## The decoded image's frame, and a data point's two (StudioLayout sizes them to the window).
+var _frame_size := Vector2(176, 176)
+var _point_frame_size := Vector2(124, 124)
 var _texture: ImageTexture
 var _original_texture: ImageTexture
 
@@ -50,6 +53,14 @@ func image_view() -> Control:
 ## The image on show (the decode, or a data point's reconstruction), or null before one.
 func shown_image() -> Image:
 	return _texture.get_image() if _texture != null and _image_rect.texture == _texture else null
+
+
+## Sizes the decoded image's square frame to `side` pixels (a data point's two frames to
+## [constant POINT_FRAME_SHARE] of it each).
+func set_frame_size(side: float) -> void:
+	_frame_size = Vector2(side, side)
+	_point_frame_size = (_frame_size * POINT_FRAME_SHARE).round()
+	_show_point_layout(_original_frame.visible)
 
 
 ## The control that shows the data point's original.
@@ -144,7 +155,8 @@ func _on_data_point_received(point: StudioDataPoint) -> void:
 func _show_point_layout(point: bool) -> void:
 	_original_frame.visible = point
 	_caption.visible = point
-	_frame.custom_minimum_size = POINT_FRAME_SIZE if point else FRAME_SIZE
+	_frame.custom_minimum_size = _point_frame_size if point else _frame_size
+	_original_frame.custom_minimum_size = _point_frame_size
 	if not point:
 		_placeholder.text = "no image yet" if _image_rect.texture == null else ""
 

@@ -7,6 +7,8 @@ extends PanelContainer
 const MAX_SWATCHES: int = 20
 
 var _ramp_mode: bool = false
+## Whether the last frame had labels (the key follows each status with it).
+var _labelled: bool = true
 ## What the swatches show now ("0|1|2…"), so a new frame of the same data set rebuilds nothing.
 var _key: String = ""
 var _ramp_texture: GradientTexture1D
@@ -16,6 +18,14 @@ var _ramp_texture: GradientTexture1D
 
 func _ready() -> void:
 	show_labels(true)
+	# The classes are the live data set's: a new run's status (another data set) rebuilds the
+	# key at once, even while paused, when no new frame comes to do it.
+	StudioSession.status_received.connect(_on_status_received)
+
+
+func _on_status_received(_status: Dictionary) -> void:
+	if not _ramp_mode:
+		show_labels(_labelled)
 
 
 ## Rebuilds the key for labelled or unlabelled data: one swatch per class of the live data set,
@@ -23,6 +33,7 @@ func _ready() -> void:
 ## MAX_SWATCHES classes the key ends in "+N more" (their points keep their own colours; a hover
 ## names them).
 func show_labels(labelled: bool) -> void:
+	_labelled = labelled
 	var names: PackedStringArray = _class_names() if labelled else PackedStringArray(["unlabelled"])
 	var key: String = "|".join(names)
 	if not _ramp_mode and _key == key:
@@ -32,7 +43,7 @@ func show_labels(labelled: bool) -> void:
 	_clear()
 	var shown: int = mini(names.size(), MAX_SWATCHES)
 	# Rows of up to five swatch + name pairs.
-	_rows.columns = mini(shown, 5) * 2 if labelled else 2
+	_rows.columns = maxi(mini(shown, 5) * 2, 2) if labelled else 2
 	for i in shown:
 		var swatch := ColorRect.new()
 		swatch.custom_minimum_size = Vector2(10.0, 10.0)
@@ -46,10 +57,13 @@ func show_labels(labelled: bool) -> void:
 		_rows.add_child(_text("+%d more" % (names.size() - shown)))
 
 
-## The live data set's class names, or its class ids when it has no names (10 before a status).
+## The live data set's class names, or its class ids when it has no names; none before the
+## first status, and 0–9 from a backend whose status names no classes.
 static func _class_names() -> PackedStringArray:
 	var dataset: Variant = StudioSession.status.get("dataset")
 	var names := PackedStringArray()
+	if StudioSession.status.is_empty():
+		return names
 	if dataset is Dictionary:
 		var given: Variant = (dataset as Dictionary).get("class_names")
 		if given is Array:

@@ -28,6 +28,10 @@ const PROJECTION_DIMS: int = 1
 const PICK_RADIUS_PX: float = 6.0
 const HINT_2D: String = "left: decode, on a point: its row · right/middle drag: pan · wheel: zoom"
 const HINT_3D: String = "left drag: orbit · wheel: zoom · F: fit"
+## Room kept between the corner pieces (header, legend, hint, x caption, Fit button).
+const CORNER_GAP: float = 12.0
+## The hint's bottom edge above the view's (the x tick labels are below it).
+const HINT_BOTTOM: float = 32.0
 
 @export var point_size: float = 5.0
 @export var point_alpha: float = 0.8
@@ -63,6 +67,8 @@ var _labels_texture: ImageTexture
 var _values_texture: ImageTexture
 ## The latent width the colour choices were built for.
 var _colour_dims: int = -1
+## True while [method _place_corners] moves the pieces (each move emits `resized` again).
+var _placing: bool = false
 
 @onready var _points: MultiMeshInstance2D = $Points
 @onready var _overlay: Control = $Overlay
@@ -107,12 +113,18 @@ func _ready() -> void:
 	_colour.item_selected.connect(_on_colour_selected)
 	_view_3d_toggle.toggled.connect(set_view_3d)
 	_controls.visible = false
+	_hint.autowrap_mode = TextServer.AUTOWRAP_WORD_SMART
+	_header.resized.connect(_place_corners)
+	_legend.resized.connect(_place_corners)
 	_update_header()
+	_place_corners()
 	_apply_view()
 
 
 func _process(delta: float) -> void:
-	if not auto_fit or not _has_target:
+	# A held button (a drag that decodes, a pan) keeps the view still: the plane must not move
+	# under the pointer while the user points at something on it.
+	if not auto_fit or not _has_target or _picking or _panning:
 		return
 	var blend: float = 1.0 - exp(-FIT_RATE * delta)
 	var log_scale: float = lerpf(log(pixels_per_unit), log(_target_scale), blend)
@@ -271,6 +283,7 @@ func set_view_3d(on: bool) -> void:
 	_view_3d_toggle.set_pressed_no_signal(view_3d)
 	_view_3d.visible = view_3d
 	_hint.text = HINT_3D if view_3d else HINT_2D
+	_place_corners()
 	if view_3d:
 		_view_3d.fit()
 	_set_hovered(-1)
@@ -284,7 +297,8 @@ func _update_fit_target() -> void:
 	extent *= 1.0 + 2.0 * FIT_MARGIN
 	# Keep the data clear of the header and legend above and the hint and Fit button below.
 	var top: float = _top_clearance()
-	var area := Rect2(Vector2(40.0, top), size - Vector2(40.0 + 16.0, top + 56.0))
+	var bottom: float = size.y - _hint.position.y
+	var area := Rect2(Vector2(40.0, top), size - Vector2(40.0 + 16.0, top + bottom))
 	area.size = area.size.max(Vector2(40.0, 40.0))
 	_target_scale = minf(area.size.x / extent.x, area.size.y / extent.y)
 	var shift: Vector2 = area.get_center() - size * 0.5
@@ -315,6 +329,7 @@ func _on_latent_received(frame: StudioLatentFrame) -> void:
 		_legend.show_labels(frame.has_labels())
 	_update_controls()
 	_update_header()
+	_place_corners()  # the x caption may have changed
 	if view_3d and frame.axis_count != 3:
 		set_view_3d(false)
 	_overlay.queue_redraw()
@@ -404,6 +419,7 @@ func _update_controls() -> void:
 
 
 func _on_resized() -> void:
+	_place_corners()
 	if auto_fit:
 		_update_fit_target()
 	_apply_view()
@@ -495,6 +511,33 @@ func _update_header() -> void:
 	_subtitle.text = " · ".join(captions)
 
 
+## Keeps the corner pieces apart at any size: the legend at the top right, or under the header
+## when the two do not fit side by side; the hint at the bottom left, as wide as the x caption
+## and the Fit button leave room for, on more lines when one does not fit.
+func _place_corners() -> void:
+	if _placing or not is_node_ready():
+		return
+	_placing = true
+	var legend_at := Vector2(size.x - 8.0 - _legend.size.x, 8.0)
+	if _header.get_rect().end.x + CORNER_GAP > legend_at.x:
+		legend_at.y = _header.get_rect().end.y + 6.0
+	_legend.position = legend_at
+	var caption: Rect2 = x_caption_rect()
+	var right: float = caption.position.x if caption.has_area() else _fit_button.position.x
+	var font: Font = _hint.get_theme_font("font")
+	var font_size: int = _hint.get_theme_font_size("font_size")
+	var natural: float = (
+		font.get_string_size(_hint.text, HORIZONTAL_ALIGNMENT_LEFT, -1, font_size).x
+		+ _hint.get_theme_stylebox("normal").get_minimum_size().x
+		+ 2.0
+	)
+	var width: float = clampf(right - CORNER_GAP - _hint.position.x, 80.0, natural)
+	_hint.size = Vector2(width, 0.0)
+	_hint.size = Vector2(width, _hint.get_minimum_size().y)  # its lines at this width
+	_hint.position.y = size.y - HINT_BOTTOM - _hint.size.y
+	_placing = false
+
+
 ## How far down the header (and the legend) reach: the data and tick labels stay below.
 func _top_clearance() -> float:
 	return maxf(_header.get_rect().end.y, _legend.get_rect().end.y) + 8.0
@@ -513,7 +556,7 @@ func _draw_overlay() -> void:
 		_overlay_text(Vector2(x + 3.0, size.y - 6.0), text, color)
 	for i in range(ceili(lo.y / step), floori(hi.y / step) + 1):
 		var y: float = to_screen(Vector2(0.0, i * step)).y
-		if y < _top_clearance() + 24.0 or y > size.y - 52.0:
+		if y < _top_clearance() + 24.0 or y > _hint.position.y - 4.0:
 			continue  # under the header, the y caption or the hint
 		var text: String = _tick_text(i * step, decimals)
 		_overlay_text(Vector2(4.0, y - 3.0), text, color)
@@ -561,15 +604,25 @@ func _draw_selection() -> void:
 ## The axes' names beside the plane: x at the bottom right (left of the Fit button), y at the
 ## top left, under the header.
 func _draw_axis_captions() -> void:
-	var font: Font = get_theme_default_font()
 	var color: Color = StudioPalette.TEXT
-	var x_text: String = axis_caption(0)
-	if not x_text.is_empty():
-		var width: float = font.get_string_size(x_text, HORIZONTAL_ALIGNMENT_LEFT, -1, 13).x
-		_overlay_text(Vector2(size.x - 96.0 - width, size.y - 40.0), x_text, color, 13)
+	var x_box: Rect2 = x_caption_rect()
+	if x_box.has_area():
+		_overlay_text(x_box.position + Vector2(0.0, x_box.size.y), axis_caption(0), color, 13)
 	var y_text: String = axis_caption(1)
 	if not y_text.is_empty():
 		_overlay_text(Vector2(10.0, _top_clearance() + 10.0), y_text, color, 13)
+
+
+## Where the x axis's caption sits, in this control's pixels (empty before the first frame):
+## left of the Fit button, on the hint's row.
+func x_caption_rect() -> Rect2:
+	var text: String = axis_caption(0)
+	if text.is_empty():
+		return Rect2()
+	var font: Font = get_theme_default_font()
+	var width: float = font.get_string_size(text, HORIZONTAL_ALIGNMENT_LEFT, -1, 13).x
+	var ascent: float = font.get_ascent(13)
+	return Rect2(size.x - 96.0 - width, size.y - 40.0 - ascent, width, ascent)
 
 
 ## Text on the overlay, outlined in the background colour so it reads over the points.

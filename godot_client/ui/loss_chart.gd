@@ -9,6 +9,8 @@ const PAD_RIGHT: float = 10.0
 const PAD_TOP: float = 26.0
 const PAD_BOTTOM: float = 20.0
 const FONT_SIZE: int = 11
+## Labels on the y axis keep at least this far apart (pixels between their baselines).
+const LABEL_GAP: float = 15.0
 ## TensorBoard's default smoothing weight.
 const SMOOTHING: float = 0.6
 
@@ -74,24 +76,26 @@ func _draw_key() -> void:
 		x += 70.0
 
 
-## Horizontal lines at 1, 2 and 5 times each power of ten inside the range.
+## Horizontal lines at "nice" values of the log range (1, 2 and 5 times each power of ten, or
+## only some powers when the range is wide) and their labels, those that would collide left out
+## (the powers of ten win).
 func _draw_y_ticks(plot: Rect2, log_lo: float, log_hi: float) -> void:
-	for power in range(floori(log_lo), ceili(log_hi) + 1):
-		for mult: float in [1.0, 2.0, 5.0]:
-			var value: float = mult * pow(10.0, power)
-			var v: float = _log10(value)
-			if v < log_lo - 1e-6 or v > log_hi + 1e-6:
-				continue
-			var y: float = plot.end.y - (v - log_lo) / (log_hi - log_lo) * plot.size.y
-			var color: Color = StudioPalette.GRID_AXIS if mult == 1.0 else StudioPalette.GRID
-			draw_line(Vector2(plot.position.x, y), Vector2(plot.end.x, y), color, 1.0)
-			_text(
-				Vector2(2.0, y + 4.0),
-				_short(value),
-				StudioPalette.TEXT_DIM,
-				FONT_SIZE,
-				PAD_LEFT - 6.0
-			)
+	var max_count: int = maxi(2, floori(plot.size.y / LABEL_GAP))
+	var ticks: PackedFloat64Array = ChartMath.log_axis_ticks(
+		pow(10.0, log_lo), pow(10.0, log_hi), max_count
+	)
+	var texts: PackedStringArray = ChartMath.tick_texts(ticks, true)
+	var major: PackedByteArray = ChartMath.decades(ticks)
+	var rows := PackedFloat64Array()
+	for value in ticks:
+		var v: float = ChartMath.log10(value)
+		rows.append(plot.end.y - (v - log_lo) / (log_hi - log_lo) * plot.size.y)
+	for i in ticks.size():
+		var color: Color = StudioPalette.GRID_AXIS if major[i] == 1 else StudioPalette.GRID
+		draw_line(Vector2(plot.position.x, rows[i]), Vector2(plot.end.x, rows[i]), color, 1.0)
+	for i in ChartMath.spaced(rows, LABEL_GAP - 2.0, major):
+		var at := Vector2(2.0, rows[i] + 4.0)
+		_text(at, texts[i], StudioPalette.TEXT_DIM, FONT_SIZE, PAD_LEFT - 6.0)
 
 
 ## Draws `text` with its baseline at `at`; a positive `width` right-aligns it in that width.
@@ -127,11 +131,3 @@ static func _curve(
 
 static func _log10(value: float) -> float:
 	return log(value) / log(10.0)
-
-
-static func _short(value: float) -> String:
-	if value >= 1000.0:
-		return "%dk" % roundi(value / 1000.0)
-	if value >= 1.0:
-		return str(roundi(value))
-	return String.num(value, 3)

@@ -10,6 +10,10 @@ signal view_changed
 
 const PAD := {"left": 56.0, "right": 12.0, "top": 10.0, "bottom": 24.0}
 const FONT_SIZE: int = 11
+## Axis labels keep at least this far apart: y labels (pixels between baselines), step labels
+## (pixels between centres).
+const Y_LABEL_GAP: float = 16.0
+const X_LABEL_GAP: float = 90.0
 const ZOOM_STEP: float = 0.8
 ## A drag narrower than this many pixels is a click, not a range.
 const MIN_DRAG_PX: float = 6.0
@@ -304,31 +308,33 @@ static func _clip_ends(points: PackedVector2Array, plot: Rect2) -> PackedVector2
 func _draw_axes(plot: Rect2, y_span: Vector2) -> void:
 	draw_rect(plot, StudioPalette.PANEL)
 	var dim: Color = StudioPalette.TEXT_DIM
+	var max_count: int = maxi(2, floori(plot.size.y / Y_LABEL_GAP))
 	var ticks: PackedFloat64Array = (
-		ChartMath.log_ticks(y_span.x, y_span.y)
+		ChartMath.log_axis_ticks(pow(10.0, y_span.x), pow(10.0, y_span.y), max_count)
 		if log_y
-		else ChartMath.linear_ticks(y_span.x, y_span.y, maxi(2, int(plot.size.y / 40.0)))
+		else ChartMath.nice_ticks(y_span.x, y_span.y, max_count)
 	)
-	var label_gap: float = maxf(14.0, plot.size.y / 8.0)
-	var last_label_y: float = INF
+	var texts: PackedStringArray = ChartMath.tick_texts(ticks, log_y)
+	var rows := PackedFloat64Array()
 	for value in ticks:
-		var y: float = _to_point(x_span.x, value, plot, y_span).y
-		draw_line(Vector2(plot.position.x, y), Vector2(plot.end.x, y), StudioPalette.GRID, 1.0)
-		if absf(last_label_y - y) >= label_gap:
-			var label: String = (
-				ChartMath.short(value)
-				if log_y or ticks.size() < 2
-				else ChartMath.tick_label(value, ticks[1] - ticks[0])
-			)
-			_text(Vector2(2.0, y + 4.0), label, dim, PAD["left"] - 8.0)
-			last_label_y = y
-	var x_ticks: PackedFloat64Array = ChartMath.linear_ticks(
-		x_span.x, x_span.y, maxi(2, int(plot.size.x / 90.0))
+		rows.append(_to_point(x_span.x, value, plot, y_span).y)
+		draw_line(
+			Vector2(plot.position.x, rows[-1]), Vector2(plot.end.x, rows[-1]), StudioPalette.GRID
+		)
+	var major := ChartMath.decades(ticks) if log_y else PackedByteArray()
+	for i in ChartMath.spaced(rows, Y_LABEL_GAP - 2.0, major):
+		_text(Vector2(2.0, rows[i] + 4.0), texts[i], dim, PAD["left"] - 8.0)
+	var x_ticks: PackedFloat64Array = ChartMath.nice_ticks(
+		x_span.x, x_span.y, maxi(2, floori(plot.size.x / X_LABEL_GAP))
 	)
+	var x_texts: PackedStringArray = ChartMath.tick_texts(x_ticks, false)
+	var columns := PackedFloat64Array()
 	for step in x_ticks:
-		var x: float = _to_point(step, 1.0, plot, y_span).x
+		columns.append(_to_point(step, 1.0, plot, y_span).x)
+		var x: float = columns[-1]
 		draw_line(Vector2(x, plot.position.y), Vector2(x, plot.end.y), StudioPalette.GRID, 1.0)
-		_text(Vector2(x - 40.0, size.y - 6.0), ChartMath.short(step), dim, 80.0, true)
+	for i in ChartMath.spaced(columns, X_LABEL_GAP - 10.0):
+		_text(Vector2(columns[i] - 40.0, size.y - 6.0), x_texts[i], dim, 80.0, true)
 	_text(Vector2(4.0, size.y - 6.0), "step", dim)
 	draw_rect(plot, StudioPalette.GRID_AXIS, false, 1.0)
 

@@ -1,16 +1,16 @@
 class_name PinsPanel
 extends PanelContainer
 ## Pinned z (kept in [member StudioSession.pins]) and their decodes, small. All pins go out in
-## one `decode` request whenever they change and, at most twice a second, as new latent frames
-## arrive, so each pin shows what the model makes of that z now. Pins outlive projection and run
-## changes: the session fits them to a new latent width and says so. What it shows is in its
-## public fields.
+## one `decode` request whenever they change and, while the panel is on screen, whenever the
+## model moved on ([StudioLiveDecode]: a few times a second while it trains, once when it stops,
+## at once after a run change or a reconnect), so each pin shows what the model makes of that z
+## now. A re-decode waits for any decode in flight, so the automatic ones never pile up. Pins
+## outlive projection and run changes: the session fits them to a new latent width and says so.
+## What it shows is in its public fields.
 
 ## A reply of this panel's `decode` request was shown; when `ok` is false [member error] says why.
 signal pins_decoded(ok: bool)
 
-## Re-decodes are at least this far apart.
-const INTERVAL_MS: int = 500
 const TILE_SIZE := Vector2(84, 84)
 
 ## The decode of each pin, in pin order (empty before the first reply, and for vector data).
@@ -24,8 +24,9 @@ var busy: bool = false
 ## The last failure as shown ("" after a success).
 var error: String = ""
 
+## The pins changed (or came on screen): decode them at once.
 var _waiting: bool = false
-var _sent_ms: int = -INTERVAL_MS
+var _live := StudioLiveDecode.new()
 var _textures: Array[TextureRect] = []
 
 @onready var _pin_button: Button = $Rows/Header/PinButton
@@ -39,18 +40,25 @@ func _ready() -> void:
 	_pin_button.pressed.connect(pin_current)
 	_clear_button.pressed.connect(StudioSession.pins.clear)
 	StudioSession.pins.changed.connect(_on_pins_changed)
-	StudioSession.latent_received.connect(_on_latent_received)
-	visibility_changed.connect(_on_latent_received.bind(null))
+	visibility_changed.connect(func() -> void: _waiting = is_visible_in_tree())
 	_on_pins_changed()
 
 
 func _process(_delta: float) -> void:
-	if not _waiting or busy or not is_visible_in_tree():
+	if busy or not is_visible_in_tree() or StudioSession.pins.items.is_empty():
 		return
-	if Time.get_ticks_msec() - _sent_ms < INTERVAL_MS:
+	if not StudioSession.connected or StudioSession.decodes_in_flight() > 0:
 		return
-	_waiting = false
-	refresh()
+	var moved: bool = _live.due(
+		StudioSession.live_run,
+		StudioSession.live_step,
+		StudioSession.links,
+		StudioSession.is_training(),
+		Time.get_ticks_msec()
+	)
+	if _waiting or moved:
+		_waiting = false
+		refresh()
 
 
 ## Pins the z on show ([member StudioSession.current_z]); false when there is none or the pins
@@ -74,7 +82,9 @@ func refresh() -> void:
 	var rows: PackedFloat32Array = StudioZMath.flatten(pins)
 	last_args = StudioSession.decode_args(rows, pins.size(), StudioSession.batch_label)
 	busy = true
-	_sent_ms = Time.get_ticks_msec()
+	_live.sent(
+		StudioSession.live_run, StudioSession.live_step, StudioSession.links, Time.get_ticks_msec()
+	)
 	StudioSession.send("decode", last_args, _on_decode_reply.bind(pins.size()))
 
 
@@ -82,7 +92,7 @@ func _on_decode_reply(request: VaeStudioRequest, rows: int) -> void:
 	busy = false
 	var images: Variant = request.result().get("images") if request.is_ok() else null
 	if not request.is_ok():
-		error = "decode failed — %s" % StudioSession.describe_failure(request)
+		error = "Decoding the pins failed: %s" % StudioSession.describe_failure(request)
 	elif not images is Dictionary or not VaeStudioArray.validate(images).is_empty():
 		error = "vector data: the pins' decodes are numbers, not pictures"
 	else:
@@ -111,11 +121,6 @@ func _on_pins_changed() -> void:
 	_draw_images()
 	_show_message()
 	_waiting = count > 0
-
-
-func _on_latent_received(_frame: StudioLatentFrame) -> void:
-	if not StudioSession.pins.items.is_empty():
-		_waiting = true
 
 
 func _make_card(index: int) -> TextureRect:
@@ -155,7 +160,7 @@ func _draw_images() -> void:
 func _show_message() -> void:
 	var text: String = StudioSession.pins.note
 	if text.is_empty():
-		text = "Each pin is decoded again as the model trains (at most twice a second)."
+		text = "Each pin is decoded again as the model trains."
 	if StudioSession.pins.items.is_empty():
 		text = "No pins yet: pin the z on show, then watch its decode change while training."
 	elif not error.is_empty():

@@ -1,6 +1,7 @@
 class_name RunReadouts
 extends PanelContainer
 ## Numbers from the latest `metrics` message: step, epoch, samples/s and the loss terms.
+## Samples/s says "paused" while the model is not training (its last value would be untrue).
 
 const FIELDS: Array[Array] = [
 	["step", "Step"],
@@ -32,6 +33,7 @@ func _ready() -> void:
 		_grid.add_child(cell)
 		_values[field[0]] = value
 	StudioSession.metrics_received.connect(_on_metrics_received)
+	StudioSession.status_received.connect(_on_status_received)
 
 
 func _on_metrics_received(metrics: Dictionary) -> void:
@@ -39,6 +41,12 @@ func _on_metrics_received(metrics: Dictionary) -> void:
 		var key: String = field[0]
 		var label: Label = _values[key]
 		label.text = _format(key, metrics.get(key))
+	_on_status_received(StudioSession.status)
+
+
+func _on_status_received(status: Dictionary) -> void:
+	if not status.is_empty() and status.get("state", "") != "training":
+		(_values["samples_per_s"] as Label).text = "paused"
 
 
 static func _format(key: String, value: Variant) -> String:

@@ -4,8 +4,9 @@ extends PanelContainer
 ## (`run.new`); save, load and evaluate the live one, and open the Export tab for it. Load…
 ## lists the runs that have a checkpoint, newest first, to load one or delete one (`run.delete`,
 ## after a confirmation; never the live run). One request at a time: the buttons wait while it
-## is pending, and the server's error sentence is shown in red. What it holds (the lists, the
-## last results, the sentence shown) is in its public fields.
+## is pending, and the server's error sentence is shown in red. The sentence and the evaluation
+## belong to the run they are about: another run coming live clears them. What it holds (the
+## lists, the last results, the sentence shown) is in its public fields.
 
 ## The model and data set lists arrived: the form can be filled and New run pressed.
 signal lists_received
@@ -49,6 +50,8 @@ var _lists_asked: bool = false
 var _lists_pending: int = 0
 ## Whether the message is only a hint (replaced once the lists arrive).
 var _hint_shown: bool = false
+## The run the message and the evaluation are about.
+var _message_run: String = ""
 
 @onready var _model_option: OptionButton = $Rows/Grid/ModelOption
 @onready var _data_option: OptionButton = $Rows/Grid/DataRow/DataOption
@@ -95,6 +98,7 @@ func _ready() -> void:
 	StudioSession.connection_changed.connect(_on_connection_changed)
 	StudioSession.hello_received.connect(_on_hello_received)
 	StudioSession.status_received.connect(_on_status_received)
+	StudioSession.run_changed.connect(_on_run_changed)
 	_on_connection_changed(StudioSession.connected)
 	set_process(false)
 
@@ -279,13 +283,21 @@ func _on_reply(request: VaeStudioRequest, on_ok: Callable) -> void:
 
 func _on_new_run_reply(result: Dictionary) -> void:
 	_show_result("", "")
-	_show("Run %s is live." % str(result.get("run", "?")), StudioPalette.OK)
+	var run: String = str(result.get("run", "?"))
+	_show("Started a new run: %s." % run, StudioPalette.OK, false, run)
 	StudioSession.refresh_status()
 
 
 func _on_save_reply(result: Dictionary) -> void:
+	var run: String = str(result.get("run", "?"))
 	_show(
-		"Saved %s at step %s." % [str(result.get("run", "?")), str(result.get("step", "?"))],
+		(
+			(
+				"Saved %s at step %s on the backend, into the folder %s/ of its runs folder"
+				% [run, str(result.get("step", "?")), run]
+			)
+			+ " (--runs-dir). Export… copies its files to this machine."
+		),
 		StudioPalette.OK
 	)
 
@@ -336,7 +348,7 @@ func _on_run_picked() -> void:
 	_delete_button.disabled = run.is_empty() or live or not StudioSession.supports("run.delete")
 	_delete_hint.text = LIVE_DELETE_HINT if live else ""
 	if not StudioSession.supports("run.delete"):
-		_delete_hint.text = "This backend cannot delete runs (no run.delete): update vaestudio."
+		_delete_hint.text = "This backend cannot delete runs: update vaestudio."
 
 
 func _on_run_activated() -> void:
@@ -368,7 +380,9 @@ func _on_load_reply(result: Dictionary) -> void:
 			"Loaded %s at step %s (paused: press Train to continue)."
 			% [str(result.get("run", "?")), str(result.get("step", "?"))]
 		),
-		StudioPalette.OK
+		StudioPalette.OK,
+		false,
+		str(result.get("run", ""))
 	)
 	StudioSession.refresh_status()
 
@@ -402,6 +416,15 @@ func _on_connection_changed(connected: bool) -> void:
 		busy_op = ""
 		_show("Runs are off until the backend is connected.", StudioPalette.TEXT_DIM, true)
 	_update_enabled()
+
+
+## What was said about another run is no longer true once a different run is live.
+func _on_run_changed(run: String) -> void:
+	if run == _message_run or not busy_op.is_empty():
+		return
+	_show_result("", "")
+	if not _hint_shown and error.is_empty():
+		_show("Pick a model and a data set, then New run.", StudioPalette.TEXT_DIM, true)
 
 
 func _on_hello_received(_result: Dictionary) -> void:
@@ -521,10 +544,19 @@ func _unsupported(ops: PackedStringArray) -> void:
 		option.add_item("—")
 	_description.text = ""
 	var version: String = StudioSession.server_version
+	var missing: PackedStringArray = []
+	for op in ops:
+		missing.append(str(StudioNotices.OP_TITLES.get(op, "a request")).to_lower())
 	_show(
 		(
-			"This backend%s does not support %s: update vaestudio to create runs here."
-			% [" (vaestudio %s)" % version if not version.is_empty() else "", ", ".join(ops)]
+			(
+				"This backend%s is older than the Studio and cannot do it all (%s): update vaestudio to"
+				% [
+					" (vaestudio %s)" % version if not version.is_empty() else "",
+					", ".join(missing)
+				]
+			)
+			+ " create runs here."
 		),
 		StudioPalette.WARN
 	)
@@ -546,7 +578,7 @@ func _update_enabled() -> void:
 		var supported: bool = StudioSession.supports(op)
 		button.disabled = not idle or not supported or (button == _new_button and not can_create)
 		if not supported:
-			button.tooltip_text = "This backend does not support %s." % op
+			button.tooltip_text = "This backend cannot do this: update vaestudio."
 	for option: OptionButton in [_model_option, _data_option, _arch_option]:
 		option.disabled = not idle or not can_create
 	_latent_spin.editable = idle and can_create
@@ -555,13 +587,15 @@ func _update_enabled() -> void:
 
 
 func _fail(op: String, why: String) -> void:
-	error = "%s failed — %s" % [op, why]
+	error = StudioNotices.request_text(op, why)
 	_show(error, StudioPalette.ERROR)
 
 
-func _show(text: String, color: Color, hint: bool = false) -> void:
+## Shows `text`, about run `run` (default: the live one).
+func _show(text: String, color: Color, hint: bool = false, run: String = "") -> void:
 	message = text
 	_hint_shown = hint
+	_message_run = run if not run.is_empty() else StudioSession.live_run
 	_message.text = text
 	_message.tooltip_text = text
 	_message.add_theme_color_override("font_color", color)

@@ -26,6 +26,10 @@ var history_bucket: int = 0
 var history_last_step: int = 0
 ## Bumped on every change, so a chart redraws only when something is new.
 var revision: int = 0
+## True after a history reply from before the run's first step (a reset or new run answered at
+## step 0: nothing to merge). The live stream is thinned to 20 Hz, so its first point may be
+## step 9 or 200; the session asks again once it is in, so the curve starts at step 1.
+var history_before_first_step: bool = false
 
 ## name -> {"steps": PackedFloat64Array, "values": PackedFloat32Array}, steps ascending.
 var _series: Dictionary = {}
@@ -37,6 +41,7 @@ func clear(new_run: String = "") -> void:
 	history_run = ""
 	history_bucket = 0
 	history_last_step = 0
+	history_before_first_step = false
 	_series = {}
 	revision += 1
 
@@ -162,6 +167,7 @@ func merge_history(result: Dictionary) -> String:
 	history_run = run
 	history_bucket = int(result.get("bucket", 0))
 	history_last_step = last
+	history_before_first_step = steps.is_empty()
 	revision += 1
 	return ""
 

@@ -13,8 +13,8 @@ signal changed
 const ERROR_TTL_S: float = 15.0
 ## At most this many notices are kept (the oldest go first).
 const MAX_NOTICES: int = 8
-## What each op does, in words, for "<what> (<op>) failed: <why>". Ops not listed are named as
-## they are.
+## What each op does, in words, for "<what> failed: <why>" (messages never name the op). An op
+## not listed reads "A request to the backend".
 const OP_TITLES: Dictionary = {
 	"config.set": "Changing a training setting",
 	"train.start": "Starting training",
@@ -42,6 +42,15 @@ const OP_TITLES: Dictionary = {
 	"trace": "Tracing a row",
 	"status": "Asking for the status",
 	"cancel": "Cancelling a request",
+	"hello": "Greeting the backend",
+	"style": "Drawing a style in every class",
+	"analogy": "Making the analogy",
+	"attribute": "Finding the attribute's direction",
+	"denoise": "Denoising",
+	"anomaly": "Scoring the anomalies",
+	"compress": "Compressing",
+	"features": "Measuring the latent features",
+	"generation": "Measuring the samples' quality",
 }
 
 ## Oldest first; each {"key", "text", "level" ("error", "warning" or "info"), "action" (a
@@ -50,12 +59,10 @@ const OP_TITLES: Dictionary = {
 var items: Array[Dictionary] = []
 
 
-## "Changing a training setting (config.set) failed: <why>". `why` is a sentence such as
+## "Changing a training setting failed: <why>." `why` is a sentence such as
 ## [method StudioSession.describe_failure] gives.
 static func request_text(op: String, why: String) -> String:
-	var what: String = str(OP_TITLES.get(op, "The request '%s'" % op))
-	if OP_TITLES.has(op):
-		what = "%s (%s)" % [what, op]
+	var what: String = str(OP_TITLES.get(op, "A request to the backend"))
 	return "%s failed: %s" % [what, why.strip_edges().trim_suffix(".") + "."]
 
 

@@ -59,6 +59,15 @@ const REQUEST_NOTICE: String = "request:%s"
 const CLIENT_FAILURES: PackedStringArray = [
 	"unknown_op", "disconnected", "not_connected", "timeout"
 ]
+## Error codes in words, for a reply that carries no sentence of its own.
+const ERROR_WORDS: Dictionary = {
+	"bad_request": "the backend could not read the request (a bug in the Studio).",
+	"invalid_argument": "the backend refused a value of the request.",
+	"too_large": "the request asks for too much at once.",
+	"cancelled": "it was cancelled.",
+	"timed_out": "it ran past its time limit.",
+	"internal": "the backend failed while handling it; it keeps running.",
+}
 ## Replies wait this long: `run.new` on a large data set, `run.export` and `eval` with many
 ## importance samples take seconds. A backend that goes away fails them at once anyway.
 const REQUEST_TIMEOUT_S: float = 60.0
@@ -78,6 +87,14 @@ var metrics_frames: int = 0
 var decoded_images: int = 0
 ## The z of the last decode and how long its round trip took.
 var decoded_z := PackedFloat32Array()
+## The run and step of the model the last decode was asked of ("" and -1 before one): the decode
+## on show is asked again as the model trains ([member live_decode]).
+var decoded_run: String = ""
+var decoded_step: int = -1
+## When the decode on show is asked again: as the model trains, after a run change or reconnect.
+var live_decode := StudioLiveDecode.new()
+## How many times the link came up; a decode made over an older link is made again.
+var links: int = 0
 ## The last decode of vector data (toy manifolds): the decoded point, [D]; empty for images.
 var decoded_values := PackedFloat32Array()
 ## How many decodes of vector data came back.
@@ -140,17 +157,35 @@ var current_z: PackedFloat32Array:
 ## model is conditional. See [method decode_args].
 var batch_label: int:
 	get = _get_batch_label
+## The live run (read-only; "" before the first message of one).
+var live_run: String:
+	get:
+		return _run
+## The newest step of the live run the Studio heard of (read-only): from its metrics, latent
+## frame or status; -1 before any.
+var live_step: int:
+	get = _get_live_step
 
 var _run: String = ""
 var _decode_in_flight: bool = false
 var _decode_next := PackedFloat32Array()
 var _decode_sent_ms: int = 0
+## The "decode" requests sent through [method send] (pruned as they finish).
+var _decode_requests: Array[VaeStudioRequest] = []
+## A data-set row is on show in the inspector (its reply came after the last decode's), so the
+## live decode leaves the inspector alone.
+var _point_on_show: bool = false
 
 
 func _init() -> void:
 	options = parse_user_args(OS.get_cmdline_user_args())
 	token = str(options.get("token", ""))
 	_make_client(str(options.get("control", "")), str(options.get("stream", "")))
+	data_point_received.connect(func(_point: StudioDataPoint) -> void: _point_on_show = true)
+
+
+func _process(_delta: float) -> void:
+	_refresh_decode()
 
 
 func _notification(what: int) -> void:
@@ -200,6 +235,7 @@ func reconnect(control: String, stream: String, new_token: String) -> void:
 	client.queue_free()
 	token = new_token
 	_decode_in_flight = false
+	_decode_requests.clear()
 	_make_client(control, stream)
 	connection.on_endpoints_changed()
 	if connected:
@@ -311,6 +347,8 @@ func send(op: String, args: Dictionary = {}, on_reply: Callable = Callable()) ->
 		_report(op, "the Studio has no backend client")
 		return null
 	var request: VaeStudioRequest = client.request(op, args)
+	if op == "decode" and not request.done:
+		_decode_requests.append(request)
 	# A panel off screen that asks by itself (a refresh after a run change) shows its failure
 	# inline when the user opens it; one the user left after asking gets a notice.
 	var asked_off_screen: bool = _off_screen_panel(on_reply)
@@ -321,6 +359,21 @@ func send(op: String, args: Dictionary = {}, on_reply: Callable = Callable()) ->
 			_on_reply.bind(request, on_reply, asked_off_screen), CONNECT_ONE_SHOT
 		)
 	return request
+
+
+## How many `decode` requests (of any panel) wait for their replies now.
+func decodes_in_flight() -> int:
+	_decode_requests = _decode_requests.filter(func(r: VaeStudioRequest) -> bool: return not r.done)
+	return _decode_requests.size()
+
+
+func _get_live_step() -> int:
+	var step: int = int(status.get("step", -1)) if str(status.get("run", "")) == _run else -1
+	if str(metrics.get("run", "")) == _run:
+		step = maxi(step, int(metrics.get("step", -1)))
+	if latent != null and latent.run == _run:
+		step = maxi(step, latent.step)
+	return step
 
 
 ## Asks for the status now (after an op that changed it) instead of waiting for the stream.
@@ -335,7 +388,8 @@ func refresh_status() -> void:
 func request_decode(z: PackedFloat32Array, decoded: Image = null) -> void:
 	if decoded != null:
 		_decode_next = PackedFloat32Array()
-		_decode_shown(z, decoded_label, PackedFloat32Array(), decoded)
+		live_decode.sent(_run, live_step, links, Time.get_ticks_msec())
+		_decode_shown(z, decoded_label, PackedFloat32Array(), decoded, _run, live_step)
 		return
 	_decode_next = z
 	if not _decode_in_flight:
@@ -353,15 +407,34 @@ func _send_next_decode() -> void:
 	_decode_next = PackedFloat32Array()
 	_decode_in_flight = true
 	_decode_sent_ms = Time.get_ticks_msec()
+	var step: int = live_step
+	live_decode.sent(_run, step, links, _decode_sent_ms)
 	var args: Dictionary = {"z": VaeStudioArray.from_float32(z, [1, z.size()])}
 	var label: int = -1
 	if is_conditional():
 		label = clampi(decode_label, 0, num_classes() - 1)
 		args["labels"] = VaeStudioArray.from_int32(PackedInt32Array([label]), [1])
-	send("decode", args, _on_decode_reply.bind(z, label))
+	send("decode", args, _on_decode_reply.bind(z, label, _run, step))
 
 
-func _on_decode_reply(request: VaeStudioRequest, z: PackedFloat32Array, label: int) -> void:
+## Asks for the decode on show again when the model moved on since it was asked
+## ([member live_decode]): while it trains, after a pause, a run change or a reconnect. It waits
+## for any decode in flight (so at most one is out) and leaves a data-set row on show alone; a
+## decode of another latent width waits for the run's first frame (main.gd decodes its center).
+func _refresh_decode() -> void:
+	if not connected or decoded_z.is_empty() or _point_on_show:
+		return
+	if _decode_in_flight or not _decode_next.is_empty() or decodes_in_flight() > 0:
+		return
+	if decoded_z.size() != latent_dim() or str(status.get("run", "")) != _run:
+		return
+	if live_decode.due(_run, live_step, links, is_training(), Time.get_ticks_msec()):
+		request_decode(decoded_z)
+
+
+func _on_decode_reply(
+	request: VaeStudioRequest, z: PackedFloat32Array, label: int, run: String, step: int
+) -> void:
 	_decode_in_flight = false
 	decode_latency_ms = float(Time.get_ticks_msec() - _decode_sent_ms)
 	if request.is_ok():
@@ -372,10 +445,10 @@ func _on_decode_reply(request: VaeStudioRequest, z: PackedFloat32Array, label: i
 			var image: Image = VaeStudioArray.to_image(images, 0)
 			if image != null and not image.is_empty():
 				decoded_images += 1
-				_decode_shown(z, label, PackedFloat32Array(), image)
+				_decode_shown(z, label, PackedFloat32Array(), image, run, step)
 		elif values is Dictionary and _is_row_of_floats(values):
 			decoded_vectors += 1
-			_decode_shown(z, label, VaeStudioArray.to_float32(values), null)
+			_decode_shown(z, label, VaeStudioArray.to_float32(values), null, run, step)
 		else:
 			var why: String = "the reply carried no images or values array"
 			request_failed.emit("decode", why)
@@ -384,9 +457,17 @@ func _on_decode_reply(request: VaeStudioRequest, z: PackedFloat32Array, label: i
 
 
 func _decode_shown(
-	z: PackedFloat32Array, label: int, values: PackedFloat32Array, image: Image
+	z: PackedFloat32Array,
+	label: int,
+	values: PackedFloat32Array,
+	image: Image,
+	run: String,
+	step: int
 ) -> void:
 	run_decoded_images += 1
+	_point_on_show = false
+	decoded_run = run
+	decoded_step = step
 	decoded_z = z
 	decoded_label = label
 	decoded_values = values
@@ -518,28 +599,28 @@ func _get_batch_label() -> int:
 	return clampi(decode_label, 0, num_classes() - 1) if is_conditional() else -1
 
 
-## The error sentence of a failed request, e.g. "invalid_argument: lr must be > 0".
+## The error sentence of a failed request: the server's own sentence (e.g. "lr must be > 0"),
+## or the error code in words when it sent none.
 static func describe_error(request: VaeStudioRequest) -> String:
-	if request.error_code().is_empty():
-		return "The backend answered with an error."
-	return "%s: %s" % [request.error_code(), request.error_message()]
+	var sentence: String = request.error_message().strip_edges()
+	if not sentence.is_empty():
+		return sentence
+	return str(ERROR_WORDS.get(request.error_code(), "the backend answered with an error."))
 
 
 ## Like [method describe_error], but an `unknown_op` reply and the client's own failures (lost
-## with the connection, never sent, no reply in time) become sentences a user can act on.
+## with the connection, never sent, no reply in time) become sentences a user can act on. They
+## never name the op: the caller says what was asked ([method StudioNotices.request_text]).
 static func describe_failure(request: VaeStudioRequest) -> String:
 	match request.error_code():
 		"unknown_op":
-			return "this backend does not support '%s' (it is older than the Studio)." % request.op
+			return "this backend is older than the Studio and cannot do it: update vaestudio."
 		"disconnected":
-			return "the backend went away before answering '%s'." % request.op
+			return "the backend went away before answering."
 		"not_connected":
-			return "'%s' was not sent: the backend is not connected." % request.op
+			return "it was not sent: the backend is not connected."
 		"timeout":
-			return (
-				"the backend did not answer '%s' within %d s."
-				% [request.op, roundi(REQUEST_TIMEOUT_S)]
-			)
+			return "the backend did not answer within %d s." % roundi(REQUEST_TIMEOUT_S)
 	return describe_error(request)
 
 
@@ -547,6 +628,7 @@ func _on_connection_changed(now_connected: bool) -> void:
 	connected = now_connected
 	connection.on_connection_changed(connected)
 	if connected:
+		links += 1
 		send("hello", {"client": "vaestudio-godot", "protocol": 1}, _on_hello_reply)
 		send("status", {}, _on_status_reply)
 		if not _run.is_empty():
@@ -596,6 +678,9 @@ func _on_stream_received(topic: String, message: Dictionary) -> void:
 			metrics_frames += 1
 			if metrics_history.append_message(message):
 				history_changed.emit()
+			if metrics_history.history_before_first_step:
+				metrics_history.history_before_first_step = false
+				request_history()  # the steps before this first live point
 			metrics_received.emit(message)
 		"latent":
 			var frame := StudioLatentFrame.from_message(message)

@@ -3,15 +3,22 @@ extends PanelContainer
 ## Start/pause, step, reset and the hyperparameters the backend takes live (`config.set`). The
 ## button and the fields follow every status, so they show what another client changed within a
 ## status (the backend publishes one at once after each change); a field the user is typing in
-## keeps their text until they apply or leave it.
+## keeps their text until they apply or leave it. Reset asks first (it starts a new run). The
+## sentence under the buttons says what the last press did; it belongs to the run it was about
+## and gives way to the hint when another run comes.
 
 const STEP_COUNT: int = 10
+## The fields' names in messages.
+const FIELD_NAMES: Dictionary = {"lr": "Learning rate", "beta": "β", "batch_size": "Batch size"}
+const HINT: String = "Type lr or β and press Enter to apply it while training."
 
 ## The fields with text typed and not yet applied (field -> true): a status does not overwrite
 ## them.
 var _editing: Dictionary = {}
 ## Whether the message is only a hint (replaced once connected).
 var _hint_shown: bool = true
+## The run the message is about ("" for a hint).
+var _message_run: String = ""
 
 @onready var _run_button: Button = $Rows/Buttons/RunButton
 @onready var _step_button: Button = $Rows/Buttons/StepButton
@@ -20,12 +27,14 @@ var _hint_shown: bool = true
 @onready var _beta_edit: LineEdit = $Rows/Fields/BetaEdit
 @onready var _batch_spin: SpinBox = $Rows/Fields/BatchSpin
 @onready var _message: Label = $Rows/Message
+@onready var _reset_dialog: ConfirmationDialog = $ResetDialog
 
 
 func _ready() -> void:
 	_run_button.pressed.connect(_on_run_pressed)
 	_step_button.pressed.connect(_on_step_pressed)
 	_reset_button.pressed.connect(_on_reset_pressed)
+	_reset_dialog.confirmed.connect(_reset)
 	for edit: LineEdit in [_lr_edit, _beta_edit]:
 		edit.text_submitted.connect(_on_field_submitted.bind(edit))
 		edit.focus_exited.connect(_on_field_left.bind(edit))
@@ -36,6 +45,7 @@ func _ready() -> void:
 	)
 	StudioSession.connection_changed.connect(_on_connection_changed)
 	StudioSession.status_received.connect(_on_status_received)
+	StudioSession.run_changed.connect(_on_run_changed)
 	_on_connection_changed(StudioSession.connected)
 
 
@@ -46,7 +56,7 @@ func _on_connection_changed(connected: bool) -> void:
 	if not connected:
 		_show("Controls are off until the backend is connected.", StudioPalette.TEXT_DIM, true)
 	elif _hint_shown:
-		_show("Type lr or β and press Enter to apply it while training.", StudioPalette.TEXT_DIM)
+		_show(HINT, StudioPalette.TEXT_DIM, true)
 
 
 func _on_status_received(status: Dictionary) -> void:
@@ -72,18 +82,42 @@ func _on_step_pressed() -> void:
 	StudioSession.send("train.step", {"n": STEP_COUNT}, _on_control_reply)
 
 
+## Reset starts a new run: it asks first.
 func _on_reset_pressed() -> void:
+	_reset_dialog.popup_centered()
+
+
+func _reset() -> void:
 	StudioSession.send("train.reset", {}, _on_control_reply)
+
+
+## A message about another run than the live one is no longer true: the hint comes back.
+func _on_run_changed(run: String) -> void:
+	if not _hint_shown and _message_run != run:
+		_show(HINT, StudioPalette.TEXT_DIM, true)
 
 
 ## Shows how this panel's own request went: its failure here (the session then posts no notice
 ## while the panel is on screen; the Log keeps it either way).
 func _on_control_reply(request: VaeStudioRequest) -> void:
-	if request.is_ok():
-		_show("%s done." % request.op, StudioPalette.OK)
-		StudioSession.refresh_status()
-	else:
+	if not request.is_ok():
 		_show_failure(request)
+		return
+	var result: Dictionary = request.result()
+	var step: String = str(result.get("step", StudioSession.live_step))
+	match request.op:
+		"train.start":
+			_show("Training started at step %s." % step, StudioPalette.OK)
+		"train.pause":
+			_show("Training paused at step %s." % step, StudioPalette.OK)
+		"train.step":
+			_show("Ran %d steps: now at step %s." % [STEP_COUNT, step], StudioPalette.OK)
+		"train.reset":
+			var run: String = str(result.get("run", ""))
+			_show(
+				"Reset: new weights, a new run %s from step 0." % run, StudioPalette.OK, false, run
+			)
+	StudioSession.refresh_status()
 
 
 func _on_field_edited(_text: String, edit: LineEdit) -> void:
@@ -101,7 +135,7 @@ func _on_field_submitted(text: String, edit: LineEdit) -> void:
 	var stripped: String = text.strip_edges()
 	if not stripped.is_valid_float():
 		_show(
-			"%s must be a number, e.g. 0.001 or 1e-3; got '%s'." % [key, stripped],
+			"%s must be a number, e.g. 0.001 or 1e-3; got '%s'." % [FIELD_NAMES[key], stripped],
 			StudioPalette.ERROR
 		)
 		return
@@ -119,7 +153,7 @@ func _on_batch_changed(value: float) -> void:
 
 func _on_config_reply(request: VaeStudioRequest, key: String, value: Variant) -> void:
 	if request.is_ok():
-		_show("%s set to %s." % [key, str(value)], StudioPalette.OK)
+		_show("%s set to %s." % [FIELD_NAMES[key], short_number(float(value))], StudioPalette.OK)
 		StudioSession.refresh_status()
 	else:
 		_show_failure(request)
@@ -127,7 +161,7 @@ func _on_config_reply(request: VaeStudioRequest, key: String, value: Variant) ->
 
 func _show_failure(request: VaeStudioRequest) -> void:
 	_show(
-		"%s failed — %s" % [request.op, StudioSession.describe_failure(request)],
+		StudioNotices.request_text(request.op, StudioSession.describe_failure(request)),
 		StudioPalette.ERROR
 	)
 
@@ -149,8 +183,10 @@ static func short_number(value: float) -> String:
 	return "%se%d" % [String.num(mantissa, 3), exponent]
 
 
-func _show(text: String, color: Color, hint: bool = false) -> void:
+## Shows `text`, about run `run` (default: the live one).
+func _show(text: String, color: Color, hint: bool = false, run: String = "") -> void:
 	_hint_shown = hint
+	_message_run = run if not run.is_empty() else StudioSession.live_run
 	_message.text = text
 	_message.tooltip_text = text
 	_message.add_theme_color_override("font_color", color)

@@ -216,6 +216,7 @@ func _title(parent: Control, text: String) -> Label:
 	var label := Label.new()
 	label.text = text
 	label.theme_type_variation = &"HeaderSmall"
+	label.autowrap_mode = TextServer.AUTOWRAP_WORD_SMART  # a narrow window wraps it
 	parent.add_child(label)
 	return label
 

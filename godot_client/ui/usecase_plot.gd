@@ -163,17 +163,29 @@ func _draw() -> void:
 func _draw_axes(font: Font, area: Rect2) -> void:
 	var r: Array[Vector2] = ranges()
 	draw_rect(area, StudioPalette.PANEL)
-	var x_ticks: PackedFloat64Array = ChartMath.linear_ticks(r[0].x, r[0].y, 5)
-	var x_unit: float = x_ticks[1] - x_ticks[0] if x_ticks.size() > 1 else 1.0
-	for t: float in x_ticks:
-		var x: float = to_pixels(Vector2(t, r[1].x)).x
-		draw_line(Vector2(x, area.position.y), Vector2(x, area.end.y), StudioPalette.GRID)
+	# Nice steps, as many as the width holds; labels that would touch are left out.
+	var x_ticks: PackedFloat64Array = ChartMath.nice_ticks(
+		r[0].x, r[0].y, clampi(floori(area.size.x / 70.0), 2, 5)
+	)
+	var x_texts: PackedStringArray = ChartMath.tick_texts(x_ticks, false)
+	var columns := PackedFloat64Array()
+	var widest: float = 0.0
+	for i in x_ticks.size():
+		columns.append(to_pixels(Vector2(x_ticks[i], r[1].x)).x)
+		draw_line(
+			Vector2(columns[i], area.position.y),
+			Vector2(columns[i], area.end.y),
+			StudioPalette.GRID
+		)
+		widest = maxf(widest, font.get_string_size(x_texts[i], 0, -1, FONT_SIZE - 1).x)
+	for i in ChartMath.spaced(columns, widest + 8.0):
+		var at := Vector2(columns[i] - widest / 2.0 - 4.0, area.end.y + 13)
 		draw_string(
 			font,
-			Vector2(x - 20, area.end.y + 13),
-			ChartMath.tick_label(t, x_unit),
+			at,
+			x_texts[i],
 			HORIZONTAL_ALIGNMENT_CENTER,
-			40,
+			widest + 8.0,
 			FONT_SIZE - 1,
 			StudioPalette.TEXT_DIM
 		)

@@ -117,7 +117,7 @@ def hue_bucket(r: int, g: int, b: int) -> int:
 # --- running the scene ---------------------------------------------------------------------
 
 
-def _scene_command(user_args: tuple[str, ...]) -> list[str]:
+def _scene_command(user_args: tuple[str, ...], godot_args: tuple[str, ...] = ()) -> list[str]:
     godot_runner.ensure_imported()
     if os.environ.get("GODOT") and not shutil.which("xvfb-run"):
         godot_runner.skip_without_godot("$GODOT is set but xvfb-run is missing; the picture tests need a virtual screen")
@@ -126,6 +126,7 @@ def _scene_command(user_args: tuple[str, ...]) -> list[str]:
         "--xvfb",
         "--rendering-driver",
         "opengl3",
+        *godot_args,
         "--path",
         str(godot_runner.PROJECT),
         DRIVER_SCENE,
@@ -134,9 +135,10 @@ def _scene_command(user_args: tuple[str, ...]) -> list[str]:
     ]
 
 
-def run_main_scene(*user_args: str) -> subprocess.CompletedProcess[str]:
-    """Runs main.tscn inside the test driver scene, which reads the driver arguments."""
-    return godot_runner.run_group(_scene_command(user_args), PROCESS_TIMEOUT_S, "the main scene")
+def run_main_scene(*user_args: str, godot_args: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """Runs main.tscn inside the test driver scene, which reads the driver arguments; `godot_args` go
+    to Godot itself (e.g. ("--resolution", "1024x600") for the window's size)."""
+    return godot_runner.run_group(_scene_command(user_args, godot_args), PROCESS_TIMEOUT_S, "the main scene")
 
 
 def start_main_scene(*user_args: str) -> subprocess.Popen[str]:

@@ -8,7 +8,13 @@ extends Node
 ##   slider_to_image      R times (default 30): from moving the most active dimension's slider
 ##                        on the z tab to the decode of that z on screen, in ms and in frames;
 ##   grid16               R times: from the Grid tab's refresh of a 16 × 16 mosaic (256 decodes
-##                        in one request) to the mosaic on screen.
+##                        in one request) to the mosaic on screen;
+##   fps_training         frames drawn per second over S one-second windows (default 3) on the
+##                        latent view and the Training tab while the model trains;
+##   fps_idle             the same once training is paused: the Studio draws only when something
+##                        changed (low-processor mode), so this is what an idle window costs.
+## The frame times above are taken with continuous drawing (what a frame costs); the frame rates
+## with the project's low-processor mode (what the Studio draws).
 ## It prints one "BENCH name p50=… p99=… n=…" line per figure (and the points drawn), then quits.
 ## Nothing here asserts a time: the figures are for people to read.
 
@@ -22,6 +28,8 @@ var grid: GridPanel
 var tabs: TabContainer
 var frames: int = 240
 var rounds: int = 30
+## One-second windows counted for each frame rate.
+var fps_windows: int = 3
 
 var _stage: String = "settle"
 var _settled_s: float = 0.0
@@ -33,6 +41,10 @@ var _sent_frame: int = 0
 var _round: int = 0
 var _waiting: bool = false
 var _expected_z := PackedFloat32Array()
+var _window_s: float = 0.0
+var _window_drawn: int = 0
+## Whether the project asked for low-processor mode (frame times turn it off for a while).
+var _low_processor: bool = OS.low_processor_usage_mode
 
 
 func configure(options: Dictionary) -> void:
@@ -42,6 +54,9 @@ func configure(options: Dictionary) -> void:
 	var r: String = str(options.get("bench-rounds", ""))
 	if r.is_valid_int():
 		rounds = maxi(1, r.to_int())
+	var w: String = str(options.get("bench-fps-windows", ""))
+	if w.is_valid_int():
+		fps_windows = maxi(1, w.to_int())
 
 
 func _ready() -> void:
@@ -67,11 +82,19 @@ func _process(delta: float) -> void:
 		"grid16":
 			if not _waiting and not grid.busy:
 				_refresh_grid()
+		"fps_training", "fps_idle":
+			_count_frames(delta)
+		"pausing":
+			if not StudioSession.is_training():
+				_settled_s += delta
+			if _settled_s >= SETTLE_S:
+				_start_fps("fps_idle")
 
 
 func _start_frames(stage: String) -> void:
 	_stage = stage
 	_samples.clear()
+	OS.low_processor_usage_mode = false  # every frame drawn: the frame time is the cost
 	if stage == "frame_3d":
 		(view.get_node("Header/Rows/Controls/View3DToggle") as Button).button_pressed = true
 
@@ -88,6 +111,7 @@ func _time_frames(since_last_ms: float) -> void:
 		_start_frames("frame_3d")
 	else:
 		(view.get_node("Header/Rows/Controls/View3DToggle") as Button).button_pressed = false
+		OS.low_processor_usage_mode = _low_processor
 		_select_tab("z")
 		_stage = "slider_to_image"
 		_samples.clear()
@@ -145,6 +169,38 @@ func _on_mosaic_shown(ok: bool) -> void:
 	_round += 1
 	if _round >= rounds:
 		_print("grid16", _samples, " tiles=%d" % (GRID_N * GRID_N))
+		_select_tab("training")
+		_start_fps("fps_training")
+
+
+## Counts frames drawn per second with the project's own drawing mode.
+func _start_fps(stage: String) -> void:
+	OS.low_processor_usage_mode = _low_processor
+	_stage = stage
+	_samples.clear()
+	_window_s = -SETTLE_S  # the first moments after a switch are not counted
+	_window_drawn = Engine.get_frames_drawn()
+
+
+func _count_frames(delta: float) -> void:
+	_window_s += delta
+	if _window_s < 0.0:
+		_window_drawn = Engine.get_frames_drawn()
+		return
+	if _window_s < 1.0:
+		return
+	_samples.append((Engine.get_frames_drawn() - _window_drawn) / _window_s)
+	_window_s = 0.0
+	_window_drawn = Engine.get_frames_drawn()
+	if _samples.size() < fps_windows:
+		return
+	var mode: String = " low_processor=%s" % OS.low_processor_usage_mode
+	_print(_stage, _samples, " frames drawn per second" + mode)
+	if _stage == "fps_training":
+		StudioSession.send("train.pause")
+		_stage = "pausing"
+		_settled_s = 0.0
+	else:
 		_stage = "done"
 		get_tree().quit(0)
 

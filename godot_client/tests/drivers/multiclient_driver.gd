@@ -14,7 +14,16 @@ extends Node
 ##   view KEY=VALUE         another latent view, as the view's menus ask (e.g. color=loss)
 ##   send OP JSON           a request from no panel (a failure goes to the notice bar)
 ##   tab NAME               opens that side tab
+##   press run|step|reset   presses that training button (Reset opens its confirmation)
+##   confirm_reset          presses OK in Reset's confirmation (waits for it to be open)
+##   save                   the Runs panel's Save
+##   hold FX,FY | release   presses (and keeps down) the left button at those fractions of the
+##                          latent view, then lets it go, through Input.parse_input_event
 ##   stop                   done: the screenshot is taken and the Studio quits
+## Beside what the timeline follows, "now" holds the decode on show ("decode": its count, run,
+## step and a hash of the image), the most decode requests ever in flight at once
+## ("decodes_in_flight_max", counted among the client's pending requests every frame), the
+## readouts, the legend, the latent view's zoom and the waiting overlay's words.
 
 ## What the timeline follows: the texts on screen and the session's link and run.
 const WATCHED: Array[String] = [
@@ -31,6 +40,7 @@ const WATCHED: Array[String] = [
 	"notice_text",
 	"notice_action",
 ]
+const MouseInput := preload("res://tests/drivers/mouse_input.gd")
 const WRITE_EVERY_S: float = 1.0
 const POLL_ORDERS_S: float = 0.1
 
@@ -52,6 +62,9 @@ var _bar: StatusBar
 var _runs: RunsPanel
 var _pins: PinsPanel
 var _tabs: TabContainer
+var _view: LatentView
+var _decodes_in_flight_max: int = 0
+var _held_at := Vector2.ZERO
 
 
 func configure(options: Dictionary) -> void:
@@ -65,9 +78,14 @@ func _ready() -> void:
 	_runs = main.get_node("%Runs")
 	_pins = main.get_node("%Pins")
 	_tabs = main.get_node("%Tabs")
+	_view = main.get_node("%LatentView")
 
 
 func _process(delta: float) -> void:
+	var in_flight: int = 0
+	for request: VaeStudioRequest in StudioSession.client.get("_pending").values():
+		in_flight += 1 if request.op == "decode" else 0
+	_decodes_in_flight_max = maxi(_decodes_in_flight_max, in_flight)
 	_since_poll_s += delta
 	if _since_poll_s >= POLL_ORDERS_S and not orders_path.is_empty():
 		_since_poll_s = 0.0
@@ -113,7 +131,49 @@ func report() -> Dictionary:
 	now["decoded_images"] = StudioSession.decoded_images
 	now["runs_panel"] = {"error": _runs.error, "message": _runs.message, "busy": _runs.busy_op}
 	now["orders_done"] = _orders_done
+	var image: Image = (main.get_node("%InspectorPanel") as InspectorPanel).shown_image()
+	now["decode"] = {
+		"images": StudioSession.decoded_images,
+		"run": StudioSession.decoded_run,
+		"step": StudioSession.decoded_step,
+		"hash": hash(image.get_data()) if image != null else 0,
+	}
+	now["decodes_in_flight_max"] = _decodes_in_flight_max
+	now["readouts"] = _readouts()
+	var legend: Array = []
+	for label: Node in _view.get_node("Legend/Rows").get_children():
+		if label is Label and not (label as Label).text.is_empty():
+			legend.append((label as Label).text)
+	now["legend"] = legend
+	now["view"] = {
+		"center": [_view.view_center.x, _view.view_center.y],
+		"pixels_per_unit": _view.pixels_per_unit,
+		"auto_fit": _view.auto_fit,
+	}
+	var overlay: Control = main.get_node("%BackendOverlay")
+	now["overlay"] = {
+		"visible": overlay.visible,
+		"title": (overlay.get_node("Center/Panel/Rows/Title") as Label).text,
+		"hint": (overlay.get_node("Center/Panel/Rows/Hint") as Label).text,
+	}
+	now["reset_dialog"] = (_controls.get_node("ResetDialog") as Window).visible
+	var event: Label = _bar.get_node("Row/Event")
+	now["bar_event"] = event.text if event.visible else ""
 	return {"now": now, "timeline": _timeline, "orders": _order_log}
+
+
+## The readouts' captions and values ({"Samples/s": "412", ...}): each cell of its grid holds a
+## caption and a value.
+func _readouts() -> Dictionary:
+	var out: Dictionary = {}
+	var readouts: Node = main.find_child("RunReadouts", true, false)
+	for cell: Node in readouts.find_children("*", "VBoxContainer", true, false):
+		var labels: Array[Node] = cell.get_children().filter(
+			func(n: Node) -> bool: return n is Label
+		)
+		if labels.size() == 2:
+			out[(labels[0] as Label).text] = (labels[1] as Label).text
+	return out
 
 
 ## The texts on screen the timeline follows.
@@ -201,6 +261,37 @@ func _carry_out(order: String) -> bool:
 					_tabs.current_tab = i
 		"stop":
 			finished = true
+		_:
+			return _carry_out_on_controls(verb, rest, order)
+	return true
+
+
+## The orders that press the training buttons, the Runs panel's Save, or the latent view; false
+## when one cannot be done yet.
+func _carry_out_on_controls(verb: String, rest: String, order: String) -> bool:
+	match verb:
+		"press":
+			var button: Button = _controls.get_node("Rows/Buttons/%sButton" % rest.capitalize())
+			button.pressed.emit()
+		"save":
+			if not _runs.busy_op.is_empty():
+				return false
+			_runs.save_run()
+		"confirm_reset":
+			var dialog: ConfirmationDialog = _controls.get_node("ResetDialog")
+			if not dialog.visible:
+				return false
+			dialog.get_ok_button().pressed.emit()
+		"hold", "release":
+			var at: PackedStringArray = rest.split(",")
+			var rect: Rect2 = _view.get_global_rect()
+			var pixel: Vector2 = (
+				rect.position + rect.size * Vector2(at[0].to_float(), at[1].to_float())
+				if verb == "hold"
+				else _held_at
+			)
+			_held_at = pixel
+			MouseInput.button(pixel, verb == "hold", MOUSE_BUTTON_LEFT, false, true)
 		_:
 			push_error("--orders: unknown order '%s'" % order)
 	return true

@@ -57,6 +57,9 @@ func _process(delta: float) -> void:
 	if ready_to_save or _elapsed >= timeout_s:
 		_saving = true
 		_timed_out = not ready_to_save
+		# The Studio draws only when something changed (low-processor mode): draw on, so the
+		# frames counted down above are drawn even when nothing moves.
+		OS.low_processor_usage_mode = false
 
 
 func _save() -> void:

@@ -40,6 +40,8 @@ extends Node
 ##                              (usecases_driver_b.gd)
 ##   --watch=PATH [--orders=PATH]   writes what the Studio shows over time into PATH and
 ##                              carries out the orders a test appends (multiclient_driver.gd)
+##   --chart-check              steps and resets, noting the chart's steps (chart_driver.gd)
+##   --layout-probe             opens every view, noting parts cut off (layout_probe.gd)
 
 const MAIN_SCENE: PackedScene = preload("res://main.tscn")
 const RunsDriver := preload("res://tests/drivers/runs_driver.gd")
@@ -56,6 +58,8 @@ const UseCasesDriverB := preload("res://tests/drivers/usecases_driver_b.gd")
 const ExportDriver := preload("res://tests/drivers/export_driver.gd")
 const SettingsDriver := preload("res://tests/drivers/settings_driver.gd")
 const MultiClientDriver := preload("res://tests/drivers/multiclient_driver.gd")
+const ChartDriver := preload("res://tests/drivers/chart_driver.gd")
+const LayoutProbe := preload("res://tests/drivers/layout_probe.gd")
 
 var _main: Control
 var _inspector: InspectorPanel
@@ -135,6 +139,21 @@ func _ready() -> void:
 		_add_usecases_driver_b(options)
 	if options.has("watch"):
 		_add_multiclient_driver(options)
+	if options.has("chart-check"):
+		_add_part("chart", ChartDriver.new())
+	if options.has("layout-probe"):
+		var probe := LayoutProbe.new()
+		probe.main = _main
+		_add_part("layout", probe)
+
+
+## Adds a driver that needs nothing but the session; its report goes under `part`.
+func _add_part(part: String, driver: Node) -> void:
+	driver.name = part.capitalize() + "Driver"
+	add_child(driver)
+	if _capture != null:
+		_capture.report_parts[part] = driver.report
+	_wait_for(func() -> bool: return driver.finished)
 
 
 func _add_multiclient_driver(options: Dictionary) -> void:

@@ -160,7 +160,7 @@ func test_the_view_shows_failures_in_words() -> void:
 	var old := VaeStudioRequest.new(1, "trace", args)
 	old.finish(VaeStudioRequest.failure(1, "unknown_op", "unknown op 'trace'"))
 	view._on_reply(old, args)
-	check(view.message().contains("does not support 'trace'"), "older backend: %s" % view.message())
+	check(view.message().contains("older than the Studio"), "older backend: %s" % view.message())
 	var bad := VaeStudioRequest.new(2, "trace", args)
 	bad.finish(VaeStudioRequest.failure(2, "invalid_argument", "index 5000 is out of range"))
 	view._on_reply(bad, args)

@@ -81,6 +81,10 @@ func test_items_map_to_their_files_and_skips_say_why() -> void:
 	)
 	check_eq(skipped.size(), 1, "only onnx wrote nothing")
 	check(skipped[0].begins_with("onnx: ") and skipped[0].contains("onnx package"), skipped[0])
+	var why: String = ExportPlan.skipped(["onnx"], [], 1)[0]
+	check(why.contains("class labels") and not why.contains("package"), "labelled: %s" % why)
+	why = ExportPlan.skipped(["onnx"], [], 0)[0]
+	check(why.contains("onnx package") and not why.contains("labels"), "no package: %s" % why)
 	check_eq(ExportPlan.ITEMS.size(), ExportPlan.ITEM_FILES.size(), "every item has its files")
 
 

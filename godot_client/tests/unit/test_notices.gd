@@ -6,13 +6,26 @@ extends "res://tests/test_case.gd"
 func test_a_failed_op_reads_as_what_failed_and_the_servers_sentence() -> void:
 	check_eq(
 		StudioNotices.request_text("config.set", "'beta' must be between 0 and 1000, got -1"),
-		"Changing a training setting (config.set) failed: 'beta' must be between 0 and 1000, got -1.",
-		"a known op in words, then its name"
+		"Changing a training setting failed: 'beta' must be between 0 and 1000, got -1.",
+		"a known op in words, never its name"
 	)
 	check_eq(
 		StudioNotices.request_text("frobnicate", "no."),
-		"The request 'frobnicate' failed: no.",
-		"an op without words is named as it is, one full stop"
+		"A request to the backend failed: no.",
+		"an op without words is a request, one full stop"
+	)
+	var lost := VaeStudioRequest.new(1, "train.step", {})
+	lost.finish(VaeStudioRequest.failure(1, "disconnected", "the connection was lost"))
+	check_eq(
+		StudioNotices.request_text("train.step", StudioSession.describe_failure(lost)),
+		"Stepping the training failed: the backend went away before answering.",
+		"the client's own failures read as sentences"
+	)
+	var refused := VaeStudioRequest.new(2, "config.set", {})
+	refused.finish(VaeStudioRequest.failure(2, "invalid_argument", ""))
+	check(
+		not StudioSession.describe_failure(refused).contains("invalid_argument"),
+		"an error code is put in words: %s" % StudioSession.describe_failure(refused)
 	)
 
 
@@ -68,9 +81,54 @@ func test_a_repeated_log_line_says_how_often() -> void:
 	var entry: Dictionary = {
 		"event": "request_failed", "message": "Decoding failed: x.", "repeat": 3
 	}
-	check_eq(EventLog.describe(entry), "request_failed — Decoding failed: x. (×3)", "counted")
+	check_eq(EventLog.describe(entry), "Decoding failed: x. (×3)", "counted")
 	entry["repeat"] = 1
-	check_eq(EventLog.describe(entry), "request_failed — Decoding failed: x.", "once: no count")
+	check_eq(EventLog.describe(entry), "Decoding failed: x.", "once: no count")
+
+
+func test_the_backends_events_read_as_sentences() -> void:
+	var new_run: Dictionary = {
+		"event": "new_run", "message": "now live: vae-1 at step 0", "run": "vae-1", "step": 0
+	}
+	check_eq(EventLog.describe(new_run), "Started a new run: vae-1.", "a new run")
+	var loaded: Dictionary = {
+		"event": "loaded", "message": "loaded: vae-1 at step 40", "run": "vae-1", "step": 40
+	}
+	check_eq(EventLog.describe(loaded), "Loaded run vae-1 at step 40.", "a load")
+	var saved: Dictionary = {"event": "saved", "message": "saved vae-1 at step 40"}
+	check_eq(EventLog.describe(saved), "Saved vae-1 at step 40.", "a capital and a full stop")
+	check_eq(EventLog.describe({"event": "nan_recovered"}), "Nan recovered.", "no message")
+
+
+func test_the_overlay_names_the_endpoints_the_studio_was_given() -> void:
+	var control: String = BackendOverlay.DEFAULT_CONTROL
+	var stream: String = BackendOverlay.DEFAULT_STREAM
+	check_eq(BackendOverlay.serve_command(control, stream, false), "make run", "the defaults")
+	check_eq(
+		BackendOverlay.serve_command(control, stream, false, "--resume last"),
+		'make run ARGS="--resume last"',
+		"a flag"
+	)
+	check_eq(
+		BackendOverlay.serve_command("tcp://127.0.0.1:6000", "tcp://127.0.0.1:6001", true),
+		(
+			'VAESTUDIO_TOKEN=<the token> make run ARGS="--control tcp://127.0.0.1:6000'
+			+ ' --stream tcp://127.0.0.1:6001"'
+		),
+		"both endpoints and the token, not shown"
+	)
+
+
+func test_a_live_decode_is_due_as_the_model_moves() -> void:
+	var live := StudioLiveDecode.new()
+	check(live.due("r1", 10, 1, true, 0), "nothing asked yet")
+	live.sent("r1", 10, 1, 1000)
+	check(not live.due("r1", 10, 1, false, 5000), "the same model: nothing to do")
+	check(not live.due("r1", 20, 1, true, 1100), "training: not before the interval")
+	check(live.due("r1", 20, 1, true, 1000 + StudioLiveDecode.INTERVAL_MS), "after it")
+	check(live.due("r1", 20, 1, false, 1100), "paused with newer steps: at once")
+	check(live.due("r2", 0, 1, true, 1100), "another run: at once")
+	check(live.due("r1", 10, 2, true, 1100), "a reconnect: at once")
 
 
 func test_the_view_put_back_must_fit_the_live_latent_width() -> void:
