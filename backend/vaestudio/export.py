@@ -11,13 +11,15 @@ import csv
 import json
 import logging
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
 
 from vaestudio.godot_export import write_godot_decoder
+
+if TYPE_CHECKING:  # Pillow itself is imported where a picture is drawn: the server imports this module at start-up
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,8 @@ PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 1
 
 def image_grid(images: np.ndarray, ncols: int = 8, min_tile: int = 64, pad: int = 2) -> Image.Image:
     """(n, h, w) or (n, h, w, c) uint8 -> one picture; tiles scaled up by nearest to >= min_tile px."""
+    from PIL import Image
+
     if images.ndim == 3:
         images = images[..., None]
     n, h, w, c = images.shape
@@ -44,6 +48,8 @@ def image_grid(images: np.ndarray, ncols: int = 8, min_tile: int = 64, pad: int 
 
 def latent_map(coords: np.ndarray, labels: np.ndarray | None, size: int = 640) -> Image.Image:
     """First two latent dimensions as a scatter plot with axes through 0, coloured by label."""
+    from PIL import Image, ImageDraw
+
     img = Image.new("RGB", (size, size), (24, 26, 30))
     draw = ImageDraw.Draw(img)
     xy = coords[:, :2] if coords.shape[1] >= 2 else np.column_stack([coords[:, 0], np.zeros(len(coords))])

@@ -15,7 +15,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 from vaestudio.datasets import Dataset
 from vaestudio.errors import ConfigError
@@ -59,6 +58,9 @@ def scores(model: BaseVAE, rows: Rows, iw_samples: int = 0, seed: int = 0,
 def roc(is_positive: np.ndarray, score: np.ndarray) -> dict:
     """AUC, average precision and the ROC curve (at most MAX_ROC_POINTS points, f32) of a score
     against 0/1 truth; both classes must be present."""
+    # Imported here, not at the top: scikit-learn costs ~0.7 s of every `vaestudio serve` start-up
+    from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
+
     fpr, tpr, _ = roc_curve(is_positive, score)
     if len(fpr) > MAX_ROC_POINTS:  # evenly thinned; the ends (0, 0) and (1, 1) stay
         keep = np.unique(np.linspace(0, len(fpr) - 1, MAX_ROC_POINTS).round().astype(int))

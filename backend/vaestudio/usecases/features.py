@@ -39,15 +39,6 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from scipy.stats import entropy
-from sklearn.decomposition import PCA
-from sklearn.ensemble import GradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import confusion_matrix, mutual_info_score
-from sklearn.neighbors import KNeighborsClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from vaestudio.datasets import Dataset
 from vaestudio.errors import ConfigError
@@ -73,6 +64,10 @@ def features(model: BaseVAE, dataset: Dataset, split: str = "test", check: Check
     require_targets(dataset)
     if split not in ("train", "test"):
         raise ConfigError(f"'split' must be \"test\" or \"train\", got {split!r}")
+    # scikit-learn, scipy and threadpoolctl are imported by the functions that use them, not at the
+    # top: the server imports this module, and they cost ~1 s of every start-up that never probes
+    from threadpoolctl import threadpool_limits
+
     with threadpool_limits(1):
         return _features(model, dataset, split, check or (lambda: None))
 
@@ -93,6 +88,8 @@ def disentanglement(model: BaseVAE, dataset: Dataset, check: Check = None) -> di
     ground-truth factors (the module docstring says how, and on which rows)."""
     if not dataset.factors:
         raise ConfigError(f"MIG and DCI need ground-truth factors; {dataset.name} has none (shapes, swiss_roll do)")
+    from threadpoolctl import threadpool_limits
+
     with threadpool_limits(1):
         return _disentanglement(model, dataset, check or (lambda: None))
 
@@ -121,6 +118,13 @@ def require_targets(dataset: Dataset) -> None:
 def probes(model: BaseVAE, dataset: Dataset, train_rows: np.ndarray, score_rows: np.ndarray,
            tick: Callable[[], None]) -> dict:
     """Linear probes on mu, raw inputs and PCA, 5-NN on mu, and the mu probe's confusion matrix."""
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import confusion_matrix
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     y_train = dataset.labels.numpy()[train_rows]
     y_score = dataset.labels.numpy()[score_rows]
     classes = dataset.num_classes
@@ -173,6 +177,8 @@ def _discretise(v: np.ndarray) -> np.ndarray:
 
 def mig(mu: np.ndarray, factors: np.ndarray) -> float:
     """Mutual information gap (Chen et al. 2018, eq. 6), in [0, 1]: mu (n, Z), factors (F, n) ids."""
+    from sklearn.metrics import mutual_info_score
+
     codes = np.stack([_discretise(mu[:, j]) for j in range(mu.shape[1])])  # (Z, n)
     mi = np.array([[mutual_info_score(factors[k], codes[j]) for k in range(len(factors))]
                    for j in range(len(codes))])  # (Z, F) nats
@@ -186,6 +192,9 @@ def dci(mu_train: np.ndarray, f_train: np.ndarray, mu_test: np.ndarray, f_test: 
         tick: Callable[[], None]) -> dict:
     """Eastwood & Williams 2018 with disentanglement_lib's gradient-boosted trees: {disentanglement,
     completeness, informativeness} in [0, 1]. mu_* (n, Z), f_* (F, n) factor ids."""
+    from scipy.stats import entropy
+    from sklearn.ensemble import GradientBoostingClassifier
+
     z, n_factors = mu_train.shape[1], len(f_train)
     importance = np.zeros((z, n_factors))  # R: codes x factors
     accuracy = []

@@ -18,7 +18,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-from scipy.spatial.distance import pdist
 
 from vaestudio.datasets import Dataset
 from vaestudio.models import BaseVAE
@@ -31,6 +30,8 @@ MIN_SAMPLES = 2  # a pairwise distance needs two decodes
 
 def mean_pairwise_distance(rows: np.ndarray) -> float:
     """Mean L2 distance over all pairs of (n, D) rows, divided by sqrt(D)."""
+    from scipy.spatial.distance import pdist  # here: scipy is no part of the server's start-up
+
     return float(pdist(np.asarray(rows, np.float64)).mean() / np.sqrt(rows.shape[1]))
 
 
