@@ -232,7 +232,7 @@ def test_internal_errors_are_replied_and_the_server_survives(server, client, mon
     def broken(*_):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(server.server.session.inference, "decode", broken)
+    monkeypatch.setattr(server.server.session.inference, "decode_many", broken)
     with pytest.raises(RemoteError) as err:
         client.decode([[0, 0]])
     assert err.value.code == "internal" and "boom" in err.value.message

@@ -10,7 +10,14 @@ import signal
 import sys
 from pathlib import Path
 
-from vaestudio.cli_usecases import USECASE_COMMANDS, add_usecase_commands
+# Before anything loads torch (and with it OpenMP): idle intra-op threads sleep instead of spinning.
+# A live run is never alone on its cores (the server loop, the latent encodes, other programs), and
+# spinning threads that wait for a preempted one made 2 threads on 2 busy cores 5-10x slower than 1;
+# sleeping ones cost the bare loop next to nothing (bench/bench_scale.py prints both policies).
+# A value the user set wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from vaestudio.cli_usecases import USECASE_COMMANDS, add_usecase_commands  # noqa: E402
 
 log = logging.getLogger("vaestudio")
 
@@ -85,13 +92,26 @@ def _threads(text: str) -> int | str:
     return n
 
 
+def _processes(text: str) -> int:
+    """--nproc: a whole number of processes from 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes from 1, got {text!r}")
+    return n
+
+
 def resolve_threads(threads: int | str, serving: bool) -> int:
     """--threads -> the torch intra-op thread count: 'auto' is every core this process may use,
-    less one for the server loop, inference and the latent encodes when serving (at least 1).
-    Measured in bench/bench_scale.py (model x data x threads)."""
+    less one for the server loop, inference and the latent encodes when serving (at least 1), split
+    among the data-parallel processes on this machine. Measured in bench/bench_scale.py (model x
+    data x threads)."""
+    from vaestudio.distributed import share_cores
     from vaestudio.latent_refresh import auto_threads
 
-    return auto_threads(serving) if threads == THREADS_AUTO else int(threads)
+    return share_cores(auto_threads(serving)) if threads == THREADS_AUTO else int(threads)
 
 
 def _byte_size(text: str) -> int:
@@ -212,8 +232,29 @@ def _open_session(args: argparse.Namespace):
         return None
 
 
+def _follow(args: argparse.Namespace) -> int:
+    """Ranks 1 to N-1 of a data-parallel `train` or `serve`: the same run, stepped whenever rank 0
+    steps it (mirror.py); rank 0 alone writes, prints and serves."""
+    from vaestudio.mirror import follow
+
+    args.tensorboard = False
+    session = _open_session(args)
+    if session is None:
+        return 2
+    try:
+        follow(session[1])
+    except RuntimeError as exc:  # rank 0 is gone (its connections closed) or failed
+        log.error("stopped following rank 0: %s", exc)
+        return 1
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
+    from vaestudio import distributed
     from vaestudio.auth import TOKEN_ENV, AuthError, check_bind_allowed
+
+    if not distributed.current().leader:
+        return _follow(args)
     from vaestudio.listener import Listener
     from vaestudio.server import Server
 
@@ -285,8 +326,13 @@ def _train(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
+    from vaestudio import distributed
     from vaestudio.evaluate import evaluate
 
+    if not distributed.current().leader:
+        return _follow(args)
+    if distributed.current().parallel:  # SIGTERM (a kill of the launcher, or its loss) stops as Ctrl-C does:
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # save, then stop every rank
     session = _open_session(args)
     if session is None:
         return 2
@@ -310,8 +356,9 @@ def _train(args: argparse.Namespace) -> int:
                 bar.set_postfix(loss=f"{m.get('loss', 0):.2f}", recon=f"{m.get('recon', 0):.2f}", kl=f"{m.get('kl', 0):.2f}")
         except KeyboardInterrupt:
             log.info("interrupted: saving what was trained")
-    trainer.call(trainer.save, done.put)
-    saved = done.get()
+    saving: queue.Queue = queue.Queue()  # not `done`: after Ctrl-C it may still get the interrupted chunk's reply
+    trainer.call(trainer.save, saving.put)
+    saved = saving.get()
     trainer.stop()
     _close_hooks(trainer)
     print(json.dumps({**saved, "folder": str(store.folder(trainer.run))}))
@@ -451,6 +498,10 @@ def _add_session_flags(p: argparse.ArgumentParser, *, serving: bool) -> None:
                    help="steps between test-split evaluations (the `eval` stream, test_* metrics); 0 = never")
     g.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"], help="where to train")
     auto = "all but one (left to the server loop and the latent stream), at least 1" if serving else "all"
+    g.add_argument("--nproc", type=_processes, default=1, metavar="N",
+                   help="train data-parallel in N processes on this machine (torch.distributed: gloo on the CPU, NCCL "
+                        "on GPUs, one each), started through torchrun's launcher; --batch-size is per process. "
+                        "Several machines: torchrun, see the README's 'Past one machine'")
     g.add_argument("--threads", type=_threads, default=THREADS_AUTO, metavar="N",
                    help=f"torch intra-op threads; '{THREADS_AUTO}': of the cores this process may use, {auto}")
     g.add_argument("--resume", metavar="RUN",
@@ -531,6 +582,30 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _data_parallel(args: argparse.Namespace, argv: list[str]) -> int | None:
+    """`--nproc N`: launches N workers of this command line and returns their exit status. In a
+    worker (started so, or by torchrun): joins the process group and returns None, to run the
+    command as its rank (distributed.py)."""
+    from vaestudio import distributed
+    from vaestudio.devices import resolve_device
+    from vaestudio.errors import UserError
+
+    if not distributed.launched():
+        return distributed.launch(argv, args.nproc, verbose=args.verbose) if args.nproc > 1 else None
+    if args.nproc > 1:
+        log.error("--nproc starts processes of its own; under torchrun leave it out (torchrun's --nproc-per-node "
+                  "says how many run on each machine)")
+        return 2
+    try:
+        ranks = distributed.init(resolve_device(args.device))
+    except UserError as exc:
+        log.error("%s", exc)
+        return 2
+    if not ranks.leader:
+        distributed.quiet_follower(args.verbose)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
@@ -549,9 +624,20 @@ def main(argv: list[str] | None = None) -> int:
         from vaestudio.datasets.paths import set_max_data_bytes
 
         set_max_data_bytes(args.max_data_bytes)
+    if args.command in ("train", "serve"):
+        code = _data_parallel(args, argv)
+        if code is not None:
+            return code
     import torch
 
     threads = getattr(args, "threads", None)
     if threads is not None:
         torch.set_num_threads(resolve_threads(threads, serving=args.command == "serve"))
-    return args.func(args)
+    if args.command not in ("train", "serve"):
+        return args.func(args)
+    from vaestudio import distributed
+
+    try:
+        return args.func(args)
+    finally:  # a data-parallel worker leaves its group before the interpreter winds down (gloo's threads
+        distributed.shutdown()  # still hold tensors then, and it aborts); one process: nothing to do

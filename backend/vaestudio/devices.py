@@ -6,10 +6,21 @@ import contextlib
 
 import torch
 
+from vaestudio import distributed
 from vaestudio.errors import ConfigError
 
 
 def resolve_device(name: str) -> torch.device:
+    """The device `name` means here; in a data-parallel run a CUDA device is this process's own
+    GPU, number LOCAL_RANK (distributed.py)."""
+    device = _resolve(name)
+    ranks = distributed.current()
+    if device.type == "cuda" and device.index is None and ranks.parallel:
+        device = torch.device("cuda", ranks.local_rank)
+    return device
+
+
+def _resolve(name: str) -> torch.device:
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")

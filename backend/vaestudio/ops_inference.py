@@ -1,7 +1,11 @@
 """Ops that run the live model on request: decode, encode, sample, trace (on the server thread,
-against the newest weights snapshot, so they never wait for a training step)."""
+against the newest weights snapshot, so they never wait for a training step). The server answers
+decode and sample in batches (vaestudio.decode_batch) through decode_request, sample_request and
+decoded_results."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -16,12 +20,27 @@ from vaestudio.trace import trace as trace_example
 from vaestudio.wire import array, from_array
 
 
+@dataclass
+class DecodeRequest:
+    """What a decode or sample asks to decode, and the fields its reply carries beside the decodes."""
+
+    z: np.ndarray  # (n, latent_dim) f32
+    labels: np.ndarray | None  # (n,) classes of a conditional model
+    fields: dict = field(default_factory=dict)
+
+
 def decode(session: Session, args: dict) -> dict:
+    return decoded_result(session, decode_request(session, args))
+
+
+def decode_request(session: Session, args: dict) -> DecodeRequest:
+    """A decode's checked arguments: the rows to decode and their labels (vaestudio.decode_batch
+    answers many of them together)."""
     op_args.only(args, ("z", "labels"))
     if "z" not in args:
         raise ConfigError("'z' is required: f32 array of shape [n, latent_dim]")
     z = op_args.rows(args["z"], "z", session.trainer.spec.latent_dim)
-    return _decoded(session, z, _labels(session, args, len(z)))
+    return DecodeRequest(z, _labels(session, args, len(z)))
 
 
 def encode(session: Session, args: dict) -> dict:
@@ -35,13 +54,19 @@ MAX_TEMPERATURE = 100.0
 
 
 def sample(session: Session, args: dict) -> dict:
+    return decoded_result(session, sample_request(session, args))
+
+
+def sample_request(session: Session, args: dict) -> DecodeRequest:
+    """A sample's checked arguments and its draws from the prior, which its reply carries beside
+    their decodes."""
     op_args.only(args, ("n", "seed", "labels", "temperature"))
     n = op_args.count(args, "n")
     seed = op_args.integer(args, "seed", 0, 2**62)
     temperature = op_args.number(args, "temperature", 1e-3, MAX_TEMPERATURE, default=1.0)
     labels = _labels(session, args, n)
     z = session.inference.prior(n, seed, temperature)
-    return {"z": array(z, "f32"), **_decoded(session, z, labels)}
+    return DecodeRequest(z, labels, {"z": array(z, "f32")})
 
 
 def trace(session: Session, args: dict) -> dict:
@@ -142,8 +167,14 @@ def _labels(session: Session, args: dict, n: int) -> np.ndarray | None:
     return labels
 
 
-def _decoded(session: Session, z: np.ndarray, labels: np.ndarray | None) -> dict:
-    """Image data decodes to `images` (u8); vector data (toy manifolds) to its `values` (f32)."""
-    if not session.trainer.dataset.image_shape:
-        return {"values": array(session.inference.values(z, labels), "f32")}
-    return {"images": array(session.inference.decode(z, labels), "u8")}
+def decoded_results(session: Session, requests: list[DecodeRequest]) -> list[dict]:
+    """The result maps of requests decoded together, each as it would be alone. Image data decodes
+    to `images` (u8); vector data (toy manifolds) to its `values` (f32)."""
+    images = bool(session.trainer.dataset.image_shape)
+    decoded = session.inference.decode_many([(r.z, r.labels) for r in requests], images)
+    key, dtype = ("images", "u8") if images else ("values", "f32")
+    return [{**r.fields, key: array(d, dtype)} for r, d in zip(requests, decoded)]
+
+
+def decoded_result(session: Session, request: DecodeRequest) -> dict:
+    return decoded_results(session, [request])[0]

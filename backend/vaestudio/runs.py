@@ -3,7 +3,7 @@
     <runs-dir>/<run>/config.json           model spec, data source, training config, created
                      checkpoint.safetensors weights, optimizer (+ auxiliary) state, trainer position
                      metrics.jsonl          one JSON object per step
-                     environment.json       versions, device, seed
+                     environment.json       versions, device, seed, world_size (processes)
                      (export files)         what run.export writes; clients fetch them (run.fetch)
 
 Checkpoints are safetensors (no pickle is ever loaded) and every file is written to a temporary
@@ -64,7 +64,8 @@ def write_json_atomic(path: Path, obj: Any) -> None:
     write_atomic(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
 
 
-def environment(device: str, seed: int) -> dict:
+def environment(device: str, seed: int, world_size: int = 1) -> dict:
+    """What a run was trained with; `world_size`: the processes that trained it together (distributed.py)."""
     import numpy
 
     from vaestudio import __version__
@@ -77,6 +78,7 @@ def environment(device: str, seed: int) -> dict:
         "platform": platform.platform(),
         "device": device,
         "seed": seed,
+        "world_size": world_size,
         "cuda": torch.version.cuda,
     }
 

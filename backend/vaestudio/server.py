@@ -3,7 +3,9 @@
 The server owns the sockets and the loop, nothing else: requests go to the handlers of ops.OPS,
 which act on the live `Session`. The loop never waits on a training step: a deferred handler gets
 a reply callback, and replies made on other threads come back through a queue the loop drains.
-Every request gets exactly one reply, whatever it holds (protocol/README.md).
+Every request gets exactly one reply, whatever it holds (protocol/README.md). `decode` and `sample`
+wait in a DecodeBatcher and are answered together, within a bounded share of the CPU while the run
+trains (vaestudio.decode_batch), so clients hammering them cannot starve training.
 
 When the loop stops (Ctrl-C, SIGTERM: `stop()`), the live run is saved before the trainer stops,
 and with `autosave_s` it is saved that often while it trains (session.py), so a restart loses at
@@ -19,6 +21,7 @@ from pathlib import Path
 import zmq
 
 from vaestudio import wire
+from vaestudio.decode_batch import BATCHED_OPS, DecodeBatcher
 from vaestudio.errors import UserError
 from vaestudio.listener import Listener
 from vaestudio.ops import OPS
@@ -60,6 +63,7 @@ class Server:
         self.streams = StreamPublisher(self.pub, self.session.status)
         self.save_on_stop = save_on_stop
         self._deferred: queue.Queue[tuple[list[bytes], dict]] = queue.Queue()
+        self.decodes = DecodeBatcher()
         self._stopping = False
 
     @property
@@ -84,7 +88,12 @@ class Server:
                         except zmq.Again:
                             break
                         self._handle(frames)
+                self._answer_decodes()
                 timeout = self._housekeeping()
+                due = self.decodes.due_in(self._training())
+                if due is not None:
+                    timeout = min(timeout, due)
+            self.decodes.flush(self.session, self._send_result)  # every request gets its reply
             if self.save_on_stop:
                 self._save_live_run()
         finally:
@@ -114,6 +123,14 @@ class Server:
                 trainer.store.mark_last_live(trainer.run)
         except Exception as exc:  # the server stops anyway; the last autosave (if any) is what remains
             log.error("could not save %s before stopping: %s", trainer.run, exc)
+
+    def _training(self) -> bool:
+        return self.session.trainer.state == "training"
+
+    def _answer_decodes(self) -> None:
+        """Answers the waiting decode and sample requests together once the budget allows."""
+        if self.decodes.due_in(self._training()) == 0.0:
+            self.decodes.flush(self.session, self._send_result)
 
     def _housekeeping(self) -> float:
         """Between polls: run what other threads asked of the loop, send the replies they made,
@@ -156,6 +173,9 @@ class Server:
             op = OPS.get(name)
             if op is None:
                 raise wire.ProtocolError("unknown_op", f"unknown op {name!r}; known ops: {', '.join(sorted(OPS))}")
+            if name in BATCHED_OPS:
+                self.decodes.add(envelope, rid, name, args)
+                return
             if op.deferred:
                 op.handler(self.session, args, self._deferred_reply(envelope, rid))
                 return
@@ -172,6 +192,9 @@ class Server:
             self._deferred.put((envelope, reply))
 
         return DeferredReply((envelope[0], rid), send)
+
+    def _send_result(self, envelope: list[bytes], rid: int, result: dict | Exception) -> None:
+        self._send(envelope, error_reply_for(result, rid) if isinstance(result, Exception) else wire.ok_reply(rid, result))
 
     def _send(self, envelope: list[bytes], reply: dict) -> None:
         try:

@@ -76,6 +76,7 @@ class Session:
             "clients": self.clients(),
             "latent_view": t.latent_view.to_dict(),
             "nan_recoveries": t.nan_recoveries,
+            "world_size": t.world_size,
         }
 
     # ----- keeping the live run saved ---------------------------------------------------------------

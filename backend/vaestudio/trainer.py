@@ -4,6 +4,10 @@ Other threads talk to it only through small, lock-guarded requests (start, pause
 save, config changes) and read what it publishes: the latest metrics, the latest latent snapshot
 and a weights snapshot for inference (each replaced whole, so readers never see a half-written
 value).
+
+In a data-parallel run (distributed.py) every process holds a Trainer of the same run; the step's
+forward goes through DistributedDataParallel, and rank 0's thread announces each step to the
+others (mirror.py), which alone of all the ranks writes the run, streams and serves.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import collections
 import copy
 import logging
+import math
 import queue
 import secrets
 import threading
@@ -21,17 +26,20 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from vaestudio import checkpoint, insights
+from vaestudio import checkpoint, distributed, insights
 from vaestudio.checkpoint import TrainerState
 from vaestudio.datasets import Dataset
 from vaestudio.devices import autocast, resolve_device
+from vaestudio.errors import ConfigError
 from vaestudio.evaluate import evaluate
 from vaestudio.history import MetricsHistory
 from vaestudio.latent_refresh import LatentRefresher, available_cores, budget_share
-from vaestudio.models import ModelSpec, build_model, fit_spec
+from vaestudio.mirror import Leader
+from vaestudio.models import BaseVAE, ModelSpec, build_model, fit_spec
 from vaestudio.projection import LatentView
 from vaestudio.runs import MetricsLog, RunStore, environment
 from vaestudio.schedules import beta_at, lr_at
+from vaestudio.step_metrics import read_scalars
 from vaestudio.train_config import TrainConfig
 from vaestudio.watch import Observation, Watch
 
@@ -80,10 +88,15 @@ class Trainer:
     def __init__(self, dataset: Dataset, spec: ModelSpec, config: TrainConfig,
                  store: RunStore | None = None, run: str | None = None):
         config.validate()
+        self.ranks = distributed.current()
+        self._claimed = False
+        if self.ranks.parallel:  # one trainer per process group: the other ranks follow this one
+            distributed.claim(len(dataset.train_idx))
+            self._claimed = True
         self.dataset = dataset
         self.spec = fit_spec(spec, dataset)
         self.config = config
-        self.store = store
+        self.store = store if self.ranks.leader else None  # rank 0 alone writes the run
         self.device = resolve_device(config.device)
         self.x = dataset.x.to(self.device)  # (N, D) whole data set on the device
         self.labels = dataset.labels.to(self.device) if dataset.labels is not None else None  # (N,)
@@ -125,8 +138,16 @@ class Trainer:
         self.latent_indices = torch.from_numpy(subset.astype(np.int64))
         self._latent = LatentRefresher(self.x, self.labels, self.latent_indices)
 
+        if not self.ranks.leader:  # a follower shows nothing: rank 0 streams and serves
+            self.streaming = self.insights_on = False
+        self._leader = Leader(self.device) if self.ranks.parallel and self.ranks.leader else None
+
         self._thread = threading.Thread(target=self._run, name="vaestudio-trainer", daemon=True)
-        self._build(config.seed, run or new_run_id(dataset.name, self.spec.name), record=run is None)
+        try:
+            self._build(config.seed, run or new_run_id(dataset.name, self.spec.name), record=run is None)
+        except BaseException:
+            self._release_process_group()
+            raise
 
     # ----- control, called from any thread -------------------------------------------------------
     @property
@@ -136,6 +157,11 @@ class Trainer:
     @property
     def conditional(self) -> bool:
         return bool(self.model.conditional)
+
+    @property
+    def world_size(self) -> int:
+        """Processes training this run together (1: this one alone)."""
+        return self.ranks.world_size
 
     def start_thread(self) -> None:
         if self.streaming:  # its encodes run as a second team of intra-op threads beside training's
@@ -216,6 +242,9 @@ class Trainer:
             self._wake.notify()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        if self._leader is not None and not self._thread.is_alive():
+            self._stop_followers()
+        self._release_process_group()
         with self._lock:
             waiting = [p.reply for p in self._pending_steps] + self._pause_waiters + [d for _, d in self._calls]
             if self._pending_reset and self._pending_reset[1]:
@@ -226,6 +255,29 @@ class Trainer:
         self._latent.stop(timeout)
         if self._metrics_log is not None:
             self._metrics_log.close()
+
+    def _stop_followers(self) -> None:
+        """Rank 0, once its thread has ended: tells the other ranks the run is over (they compare
+        weights and exit). A rank that died already makes this fail; that is logged, not raised."""
+        leader, self._leader = self._leader, None
+        try:
+            leader.stop(self.model, self.optimizer)
+        except Exception as exc:
+            log.error("could not tell the other processes to stop: %s", exc)
+
+    def _release_process_group(self) -> None:
+        if self._claimed:
+            self._claimed = False
+            distributed.release()
+
+    # ----- a follower rank (mirror.follow), on its main thread ---------------------------------------
+    def follow_step(self, cfg: TrainConfig) -> None:
+        """The training step rank 0 just announced, with the config it sent."""
+        self._train_step(cfg)
+
+    def follow_reset(self, seed: int) -> None:
+        """The new weights rank 0 just announced (train.reset)."""
+        self._build(seed, new_run_id(self.dataset.name, self.spec.name), record=False)
 
     def emit(self, topic: str, **fields: Any) -> None:
         """Queues a stream event ("log" with its fields, or "status": publish one now), stamped
@@ -240,7 +292,7 @@ class Trainer:
     def resume_state(self) -> TrainerState:
         """Everything a resumed run needs to continue exactly where this one is."""
         return TrainerState(
-            run=self.run, step=self.step, epoch=self.epoch, cursor=self._cursor, order=self._order.clone(),
+            run=self.run, step=self.step, epoch=self.epoch, cursor=self._cursor, order=self._order.cpu(),
             generator=self.generator.get_state(), model=self.model.state_dict(),
             optimizer=self.optimizer.state_dict(), aux_optimizer=self.model.aux_optimizer_state(),
             nan_recoveries=self.nan_recoveries, config=self.config.to_dict(), spec=self.spec.to_dict(),
@@ -253,7 +305,9 @@ class Trainer:
         if state.aux_optimizer:
             self.model.load_aux_optimizer_state(state.aux_optimizer)
         self.generator.set_state(state.generator)
-        self._order = state.order.clone()
+        if self.ranks.rank:  # the checkpoint holds rank 0's noise; every other rank draws its own
+            self.generator.manual_seed(distributed.noise_seed(state.config["seed"], state.step))
+        self._order = state.order.to(self.device, copy=True)
         self.step, self.epoch, self._cursor = state.step, state.epoch, state.cursor
         self.nan_recoveries = state.nan_recoveries
         self.saved_step = state.step  # it was saved here
@@ -280,10 +334,21 @@ class Trainer:
 
     # ----- the training thread -------------------------------------------------------------------
     def _build(self, seed: int, run: str, record: bool = True) -> None:
-        torch.manual_seed(seed)
+        torch.manual_seed(seed)  # the same initial weights on every rank
         self.model = build_model(self.spec).to(self.device).train()  # every submodule: building dry-runs some in eval
+        # the forward that training backpropagates through; everything else uses the model itself
+        self._step_model: torch.nn.Module = self.model
+        self._leader_owned: list[torch.Tensor] = []
+        if self.ranks.parallel:
+            if type(self.model).after_step is not BaseVAE.after_step:
+                raise ConfigError(f"model {self.spec.name!r} trains a second network with an optimizer of its own after "
+                                  "each step, which data-parallel training does not keep in step across processes; "
+                                  "train it in one process (without --nproc)")
+            self._step_model = distributed.data_parallel(self.model, self.device)
+            self._leader_owned = distributed.leader_owned(self.model)
         self.optimizer = self._make_optimizer()
-        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        # the reparameterisation noise: each rank its own, rank 0 the single-process run's
+        self.generator = torch.Generator(device=self.device).manual_seed(distributed.noise_seed(seed))
         self.run = run
         self.saved_step: int | None = None  # the step of the run's checkpoint; None: never saved
         self.history = MetricsHistory()  # this run's metrics by step, read by `metrics.history`
@@ -300,7 +365,7 @@ class Trainer:
         self.latest_layers = self.latest_eval = None
         if self.store is not None:
             if record:
-                self.store.create(run, self.record(), environment(str(self.device), seed))
+                self.store.create(run, self.record(), environment(str(self.device), seed, self.ranks.world_size))
             if self._metrics_log is not None:
                 self._metrics_log.close()
             self._metrics_log = MetricsLog(self.store.folder(run) / "metrics.jsonl")
@@ -316,17 +381,24 @@ class Trainer:
         return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
 
     def _shuffle(self) -> torch.Tensor:
+        """This epoch's order of the training rows (N_train,), the same on every rank, on the device:
+        copied there once an epoch, so a step copies no indices."""
         train = self.dataset.train_idx
-        return train[torch.randperm(len(train), generator=torch.Generator().manual_seed(self.config.seed + self.epoch))]
+        order = train[torch.randperm(len(train), generator=torch.Generator().manual_seed(self.config.seed + self.epoch))]
+        return order.to(self.device)
 
     def _next_batch(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        batch_size = min(batch_size, len(self._order))
-        if self._cursor + batch_size > len(self._order):
+        """This rank's `batch_size` rows: a global batch is world_size consecutive slices of the
+        order, one per rank, so the ranks never share a row within an epoch."""
+        world = self.ranks.world_size
+        batch_size = max(1, min(batch_size, len(self._order) // world))
+        if self._cursor + batch_size * world > len(self._order):
             self.epoch += 1
             self._order = self._shuffle()
             self._cursor = 0
-        rows = self._order[self._cursor : self._cursor + batch_size].to(self.device)
-        self._cursor += batch_size
+        start = self._cursor + self.ranks.rank * batch_size
+        rows = self._order[start : start + batch_size]  # (B,) on the device
+        self._cursor += batch_size * world
         y = self.labels[rows] if self.labels is not None and self.conditional else None
         return self.x[rows], y  # (B, D), (B,) or None
 
@@ -365,6 +437,8 @@ class Trainer:
                 seed, done = reset
                 if self.store is not None and self.unsaved:  # the old run stays resumable
                     self._save_logged()
+                if self._leader is not None:
+                    self._leader.reset(seed)
                 self._build(seed, new_run_id(self.dataset.name, self.spec.name))
                 self.emit("log", level="info", event="reset", message=f"new run {self.run} (seed {seed})")
                 self.emit("status")
@@ -377,6 +451,8 @@ class Trainer:
             if pending is not None and pending.remaining == 1 and self.insights_on:
                 self._layers_due = True  # the last step of a train.step: its layers are the ones shown
             try:
+                if self._leader is not None:
+                    self._leader.step(cfg)  # the other ranks run this same step with us
                 self._train_step(cfg)
             except Exception as exc:  # a bug must not kill the thread silently: report, pause
                 log.exception("training step failed")
@@ -422,6 +498,10 @@ class Trainer:
             self.emit("log", level="error", event="save_failed", message=f"saving {self.run} failed: {exc}")
 
     def _train_step(self, cfg: TrainConfig) -> None:
+        """One optimisation step. It reads one value back from the device: the stacked (K,) scalars
+        (loss, recon, kl, the model's tensor extras, the gradient norm), averaged over the ranks in a
+        data-parallel run; finiteness is judged from that read, after backward, so a non-finite
+        step skips optimizer.step() instead of stopping the device earlier to ask."""
         started = time.perf_counter()
         lr, beta = lr_at(cfg, self.step), beta_at(cfg, self.step)
         for group in self.optimizer.param_groups:
@@ -430,33 +510,41 @@ class Trainer:
         if not self.model.training:  # set back after eval() (insights, evaluate): train() walks every
             self.model.train()  # submodule, ~5 % of a digits step if called at each one
         with autocast(self.device, cfg.amp):
-            out = self.model(x, y, beta=beta, generator=self.generator, step=self.step)
+            out = self._step_model(x, y, beta=beta, generator=self.generator, step=self.step)
             loss = out.loss
             kl_dims = self.model.kl_per_dimension(out) if cfg.free_bits > 0 else None  # (Z,) or None
             if kl_dims is not None:
                 # Free bits (Kingma et al. 2016, eq. 15): KL per dimension is not penalised below
                 # free_bits nats, so the encoder can't collapse dims to the prior just to save KL.
                 loss = loss + beta * (kl_dims.clamp(min=cfg.free_bits).sum() - kl_dims.sum())
-        if not torch.isfinite(loss):
-            self._recover_from_nan(float(loss.detach()))
-            return
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # data-parallel: averages the gradients across the ranks
         layer_grads = insights.grad_norms(self._param_layers) if self._layers_due else None  # before clipping
-        grad_norm = None
-        if cfg.grad_clip > 0:
-            grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip))
+        scalars: dict[str, torch.Tensor | float] = {"loss": loss, "recon": out.recon, "kl": out.kl, **out.extras}
+        if cfg.grad_clip > 0:  # the norm stays on the device until the read below
+            scalars["grad_norm"] = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        values = read_scalars(scalars, distributed.average if self.ranks.parallel else None)
+        bad = next((k for k in ("loss", "grad_norm") if k in values and not math.isfinite(values[k])), None)
+        if bad is not None:  # every rank read the same averaged values: all of them skip this step
+            self.optimizer.zero_grad(set_to_none=True)
+            self._recover_from_nan(f"{'loss' if bad == 'loss' else 'gradient norm'} was {values[bad]}")
+            return
         self.optimizer.step()
+        # A model that trains a second network here (a discriminator) reads that network's figures
+        # back itself: a second read, for such models only.
         aux = self.model.after_step(x, y, out, self.generator)
+        if self._leader_owned:  # buffers and EMA state each rank moved by itself: rank 0's wins
+            distributed.sync_from_leader(self._leader_owned)
         self.step += 1
-        # samples/s over the last second: a running sum, so a step costs O(1) here
+        # samples/s over the last second, every rank's rows: a running sum, so a step costs O(1) here
+        seen = len(x) * self.ranks.world_size
         now = time.perf_counter()
         window = self._rate_window
         if not window:  # a run's first step: its own duration gives the rate
             window.append((started, 0))
-        window.append((now, len(x)))
+        window.append((now, seen))
         if len(window) > 1:
-            self._rate_samples += len(x)
+            self._rate_samples += seen
         while len(window) > 2 and now - window[0][0] > 1.0:
             window.popleft()
             self._rate_samples -= window[0][1]
@@ -464,14 +552,14 @@ class Trainer:
         samples = self._rate_samples
         metrics = {
             "run": self.run, "step": self.step, "epoch": self.epoch,
-            "loss": float(loss.detach()), "recon": float(out.recon.detach()), "kl": float(out.kl.detach()),
+            "loss": values["loss"], "recon": values["recon"], "kl": values["kl"],
             "lr": lr, "beta": beta, "batch_size": len(x),
             "samples_per_s": samples / span if span > 0 else 0.0,
-            **{k: float(v) for k, v in {**out.extras, **aux}.items()},
+            **{k: values[k] for k in out.extras}, **{k: float(v) for k, v in aux.items()},
         }
-        if grad_norm is not None:
-            metrics["grad_norm"] = grad_norm
-        if cfg.eval_every and self.step % cfg.eval_every == 0:
+        if "grad_norm" in values:
+            metrics["grad_norm"] = values["grad_norm"]
+        if cfg.eval_every and self.step % cfg.eval_every == 0 and self.ranks.leader:
             metrics.update(self._evaluate_test())
         self.latest_metrics = metrics
         record = {k: v for k, v in metrics.items() if k != "run"}
@@ -508,16 +596,20 @@ class Trainer:
             log.warning(message)
             self.emit("log", level="warning", event=event, message=message)
 
-    def _recover_from_nan(self, bad_loss: float) -> None:
-        """Skip the step, restore the last good weights and optimizer state, halve lr, tell everyone."""
+    def _recover_from_nan(self, what: str) -> None:
+        """Skip the step, restore the last good weights and optimizer state, halve lr, tell everyone.
+        Data-parallel, every rank gets here at the same step (the values it judged were averaged) and
+        restores rank 0's last good copy, so the ranks stay equal."""
         model_state, optim_state = self._last_good
+        if self.ranks.parallel:
+            model_state, optim_state = distributed.from_leader(self._last_good if self.ranks.leader else None)
         self.model.load_state_dict(model_state)
         self.optimizer.load_state_dict(optim_state)
         self.nan_recoveries += 1
         with self._lock:
             self.config.lr = max(self.config.lr * 0.5, 1e-7)
             new_lr = self.config.lr
-        message = f"loss was {bad_loss} at step {self.step}: step skipped, last good weights restored, lr lowered to {new_lr:g}"
+        message = f"{what} at step {self.step}: step skipped, last good weights restored, lr lowered to {new_lr:g}"
         log.warning(message)
         self.emit("log", level="warning", event="nan_recovered", message=message, lr=new_lr)
         self.emit("status")

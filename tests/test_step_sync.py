@@ -1,0 +1,119 @@
+"""A training step reads one value back from the device, and keeps its data there.
+
+On a GPU each read (float(t), t.item(), bool(t), t.tolist(), t.cpu()) waits for every queued kernel;
+the step stacks its scalars and reads them once (step_metrics.py). On the CPU the reads are counted
+with a TorchFunctionMode, which sees every tensor method call; on a CUDA machine torch's own
+sync-debug mode counts the real synchronisations."""
+
+import warnings
+
+import pytest
+import torch
+from torch.overrides import TorchFunctionMode
+
+from vaestudio.datasets import load_dataset
+from vaestudio.models import ModelSpec
+from vaestudio.step_metrics import read_scalars
+from vaestudio.train_config import TrainConfig
+from vaestudio.trainer import Trainer
+
+READS = {"__float__", "__int__", "__bool__", "__index__", "__complex__", "__array__", "item", "tolist", "numpy", "cpu",
+         "equal", "is_nonzero"}
+
+
+class CountReads(TorchFunctionMode):
+    """Counts calls that copy a tensor's value to the host, except on `host_tensors` (tensors that
+    live on the CPU whatever the device, like Adam's step counters: reading them waits for nothing)."""
+
+    def __init__(self, host_tensors: list[torch.Tensor]):
+        super().__init__()
+        self.host = {id(t) for t in host_tensors}
+        self.reads: list[str] = []
+        self.copies: list[str] = []  # tensors moved from one device to another
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", str(func))
+        subject = args[0] if args else None
+        if name in READS and not (torch.is_tensor(subject) and id(subject) in self.host):
+            self.reads.append(name)
+        out = func(*args, **(kwargs or {}))
+        source = args[1] if name == "copy_" else subject  # copy_(dst, src)
+        if (name in ("to", "copy_", "cuda") and torch.is_tensor(out) and torch.is_tensor(source)
+                and out.device != source.device):
+            self.copies.append(name)
+        return out
+
+
+def optimizer_step_counters(trainer: Trainer) -> list[torch.Tensor]:
+    return [s["step"] for s in trainer.optimizer.state.values() if torch.is_tensor(s.get("step"))]
+
+
+def headless(config: TrainConfig, model: str = "vae") -> Trainer:
+    t = Trainer(load_dataset("digits"), ModelSpec(name=model, latent_dim=2), config)
+    t.streaming = t.insights_on = False
+    t._train_step(t.config)  # the optimizer's state exists from here on
+    return t
+
+
+@pytest.mark.parametrize("config", [TrainConfig(batch_size=32), TrainConfig(batch_size=32, grad_clip=1.0),
+                                    TrainConfig(batch_size=32, free_bits=0.1, grad_clip=1.0)],
+                         ids=["plain", "grad_clip", "free_bits+grad_clip"])
+def test_a_step_reads_one_value_back_and_copies_nothing_to_the_device(config):
+    t = headless(config)
+    before = t.step
+    with CountReads(optimizer_step_counters(t)) as mode:
+        t._train_step(t.config)
+    assert t.step == before + 1
+    assert mode.reads == ["tolist"], mode.reads  # loss, recon, kl (and grad_norm) stacked, read once
+    assert mode.copies == [], mode.copies  # the batch's rows are indexed where the data already is
+    m = t.latest_metrics
+    assert all(isinstance(m[k], float) for k in ("loss", "recon", "kl"))
+    assert ("grad_norm" in m) == (config.grad_clip > 0)
+
+
+def test_the_batch_order_and_the_batch_live_on_the_trainers_device():
+    t = headless(TrainConfig(batch_size=16))
+    x, _ = t._next_batch(16)
+    assert t._order.device == t.device == x.device == t.x.device
+    state = t.resume_state()  # the checkpoint still gets a host copy of the order
+    assert state.order.device.type == "cpu" and torch.equal(state.order, t._order.cpu())
+
+
+def test_a_non_finite_step_is_judged_from_the_same_read_and_never_reaches_the_weights():
+    t = headless(TrainConfig(batch_size=32))
+    with torch.no_grad():
+        t.model.to_mu.weight.fill_(float("nan"))  # the next loss is NaN; the last good copy is build's
+    step = t.step
+    with CountReads(optimizer_step_counters(t)) as mode:
+        t._train_step(t.config)
+    assert mode.reads == ["tolist"], mode.reads
+    assert t.step == step and t.nan_recoveries == 1
+    assert all(torch.isfinite(p).all() for p in t.model.parameters())
+
+
+def test_read_scalars_keeps_order_passes_floats_through_and_applies_the_reduction():
+    values = {"loss": torch.tensor(2.0), "capacity": 0.5, "kl": torch.tensor(1.0, dtype=torch.bfloat16)}
+    doubled = read_scalars(values, reduce=lambda packed: packed.mul_(2))
+    assert list(doubled) == ["loss", "capacity", "kl"]
+    assert doubled == {"loss": 4.0, "capacity": 0.5, "kl": 2.0}  # floats are no device values: untouched
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_cuda_step_synchronises_once_and_uses_bf16_autocast():
+    t = headless(TrainConfig(batch_size=128, device="cuda", grad_clip=1.0))  # amp is on by default
+    assert t._order.device.type == "cuda"
+    dtypes = []
+    t.model.decoder.register_forward_hook(lambda _m, _i, out: dtypes.append(out.dtype))
+    for _ in range(3):
+        t._train_step(t.config)
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("warn")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t._train_step(t.config)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    syncs = [str(w.message) for w in caught if "synchroniz" in str(w.message).lower()]
+    assert len(syncs) == 1, syncs
+    assert dtypes and set(dtypes) == {torch.bfloat16}  # the forward ran under bf16 autocast
