@@ -11,14 +11,17 @@ test: venv
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: venv
-	.venv/bin/python bench/bench_trainer.py
 	.venv/bin/python bench/bench_scale.py
+	.venv/bin/python bench/bench_decode_load.py
+	.venv/bin/python bench/bench_startup.py
+	.venv/bin/python bench/bench_distributed.py
 	.venv/bin/python bench/bench_latent.py
 	.venv/bin/python bench/bench_insights.py
 	.venv/bin/python bench/bench_trace.py
 	.venv/bin/python bench/bench_history.py
 	.venv/bin/python bench/bench_godot.py
 	.venv/bin/python bench/bench_godot_decoder.py
+	.venv/bin/python bench/bench_pythae.py
 
 bench-models: venv
 	.venv/bin/python bench/bench_models.py

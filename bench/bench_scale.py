@@ -3,11 +3,16 @@
     .venv/bin/python bench/bench_scale.py [--seconds 4] [--rounds 1] [--only digits mlp784 ...]
 
 For each case and thread count (1, and every core this process may use):
-- bare: a plain PyTorch loop of the same model, optimiser, batch and data, in this process, with
-  the same intra-op thread count, reading the loss back every step as the trainer does;
+- bare: a plain PyTorch loop of the same model, optimiser, batch and data (bare_loop.py), in its own
+  process with the same intra-op thread count, reading the loss back every step as the trainer does;
+  once under OpenMP's default wait policy (idle threads spin) and once under PASSIVE (they sleep);
+  the ratio is taken against the faster of the two. (Spinning is 3x faster with 2 threads on 2 idle
+  cores and collapses as soon as anything else wants a core; PASSIVE is the reverse. A live run
+  always has its server and latent encodes beside training, which is why `--threads auto` leaves a
+  core free for `serve`.)
 - live: `vaestudio serve --threads N` in its own process, training and streaming every topic to one
   subscriber; samples/s from the `status` step counts over the same wall time; the latent rate is the
-  `latent` frames with a new step the subscriber received per second;
+  `latent` frames with a new step the subscriber received per second; peak RSS is the server's;
 - headless (the shapes case only): `vaestudio train --threads N`; samples/s is the trainer's own
   1-second rate (the metrics records' samples_per_s) over the second half of its steps.
 Bare and live rounds alternate so machine noise hits both; medians are printed. Prints figures;
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -34,8 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.backends import REPO, start_backend_process, stop_backend_process  # noqa: E402
 
 from vaestudio.latent_refresh import available_cores  # noqa: E402
-from vaestudio.loading import load_data  # noqa: E402
-from vaestudio.models import ModelSpec, build_model, fit_spec  # noqa: E402
+from vaestudio.models import ModelSpec  # noqa: E402
 
 
 @dataclass
@@ -78,32 +83,29 @@ def make_images(folder: Path) -> str:
     return str(path)
 
 
-def bare_loop(case: Case, threads: int, seconds: float) -> float:
-    torch.set_num_threads(threads)
-    data = load_data(case.data, [Path(case.data.get("path", ".")).parent])
-    x = data.x[data.train_idx]
-    torch.manual_seed(0)
-    model = build_model(fit_spec(case.spec, data))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    gen = torch.Generator().manual_seed(0)
-    batch = min(case.batch, len(x))
-    steps, t0 = 0, 0.0
-    warm = 3  # the first steps allocate; the live side gets a warm-up too
-    while True:
-        perm = torch.randperm(len(x), generator=gen)
-        for i in range(0, len(x) - batch + 1, batch):
-            out = model(x[perm[i : i + batch]], None, beta=1.0, generator=gen)
-            opt.zero_grad(set_to_none=True)
-            out.loss.backward()
-            opt.step()
-            float(out.loss.detach())  # the trainer reads the loss every step too
-            if warm:
-                warm -= 1
-                t0 = time.perf_counter()
-                continue
-            steps += 1
-            if time.perf_counter() - t0 >= seconds:
-                return steps * batch / (time.perf_counter() - t0)
+def bare_loop(case: Case, threads: int, seconds: float, wait_policy: str | None) -> float:
+    """bare_loop.py in its own process, under OpenMP's default wait policy (None) or the one named."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if wait_policy:
+        env["OMP_WAIT_POLICY"] = wait_policy
+    spec = {"latent_dim": case.spec.latent_dim, "arch": case.spec.arch, "hidden": list(case.spec.hidden)}
+    job = json.dumps({"data": case.data, "spec": spec, "batch": case.batch})
+    r = subprocess.run([sys.executable, str(REPO / "bench" / "bare_loop.py"), job, "--threads", str(threads),
+                        "--seconds", str(seconds)], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise RuntimeError(r.stdout + r.stderr)
+    return json.loads(r.stdout.splitlines()[-1])["samples_per_s"]
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), in MiB; 0 where /proc does not tell."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def subscriber(client, stop: threading.Event, latent_steps: set) -> None:
@@ -117,8 +119,9 @@ def subscriber(client, stop: threading.Event, latent_steps: set) -> None:
             latent_steps.add((body["run"], body["step"]))
 
 
-def live_loop(case: Case, threads: int, seconds: float, warmup: float) -> tuple[float, float]:
-    """(samples/s, latent frames/s) of `vaestudio serve` training and streaming to one subscriber."""
+def live_loop(case: Case, threads: int, seconds: float, warmup: float) -> tuple[float, float, float]:
+    """(samples/s, latent frames/s, peak RSS MiB) of `vaestudio serve` training and streaming to one
+    subscriber."""
     b = start_backend_process("--paused", "--threads", str(threads), "--autosave", "0", *case.flags(), timeout=120)
     try:
         sub, ctl = b.client(), b.client(timeout=30)
@@ -132,11 +135,12 @@ def live_loop(case: Case, threads: int, seconds: float, warmup: float) -> tuple[
         time.sleep(seconds)
         s1, t1 = ctl.call("status")["step"], time.perf_counter()
         frames = len(latent_steps) - n0
+        rss = peak_rss_mib(b.process.pid)
         stop.set()
         t.join()
         sub.close()
         ctl.close()
-        return (s1 - s0) * case.batch / (t1 - t0), frames / (t1 - t0)
+        return (s1 - s0) * case.batch / (t1 - t0), frames / (t1 - t0), rss
     finally:
         stop_backend_process(b)
 
@@ -166,32 +170,37 @@ def main() -> None:
     args = p.parse_args()
     cores = available_cores()
     thread_counts = args.threads or sorted({1, cores})
-    print(f"torch {torch.__version__}, {cores} cores available; rounds of {args.seconds:g} s, "
-          f"medians of {args.rounds}; serve with --threads N, bare loop with torch.set_num_threads(N)")
+    print(f"torch {torch.__version__}, {cores} cores available; rounds of {args.seconds:g} s, medians of "
+          f"{args.rounds}; serve --threads N, bare loop with "
+          "torch.set_num_threads(N) under OpenMP's default wait policy and under PASSIVE")
     print()
-    print("| model x data | threads | bare samples/s | live samples/s | live/bare | latent Hz |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| model x data | threads | bare samples/s (OMP default / passive) | live samples/s | live/bare "
+          "(the faster bare) | latent Hz | peak RSS MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         npy = make_images(Path(tmp))
         for case in cases(npy):
             if args.only and case.name not in args.only:
                 continue
             for threads in thread_counts:
-                bare, live, hz, train = [], [], [], []
+                spin, passive, live, hz, rss, train = [], [], [], [], [], []
                 for _ in range(args.rounds):
-                    bare.append(bare_loop(case, threads, args.seconds))
-                    rate, frames = live_loop(case, threads, args.seconds, args.warmup)
+                    spin.append(bare_loop(case, threads, args.seconds, None))
+                    rate, frames, peak = live_loop(case, threads, args.seconds, args.warmup)
                     live.append(rate)
                     hz.append(frames)
+                    rss.append(peak)
+                    passive.append(bare_loop(case, threads, args.seconds, "PASSIVE"))
                     if case.headless:
                         train.append(headless(case, threads, args.train_steps))
-                b, lv = statistics.median(bare), statistics.median(live)
-                print(f"| {case.label}, serve | {threads} | {b:,.0f} | {lv:,.0f} | {lv / b:.2f} | "
-                      f"{statistics.median(hz):.1f} |", flush=True)
+                bs, bp = statistics.median(spin), statistics.median(passive)
+                b, lv = max(bs, bp), statistics.median(live)
+                print(f"| {case.label}, serve | {threads} | {bs:,.0f} / {bp:,.0f} | {lv:,.0f} | {lv / b:.2f} | "
+                      f"{statistics.median(hz):.1f} | {max(rss):,.0f} |", flush=True)
                 if train:
                     tr = statistics.median(train)
-                    print(f"| {case.label}, train (headless) | {threads} | {b:,.0f} | {tr:,.0f} | {tr / b:.2f} | - |",
-                          flush=True)
+                    print(f"| {case.label}, train (headless) | {threads} | {bs:,.0f} / {bp:,.0f} | {tr:,.0f} | "
+                          f"{tr / b:.2f} | - | - |", flush=True)
 
 
 if __name__ == "__main__":

@@ -13,17 +13,17 @@ def run(*args: str) -> str:
     return r.stdout
 
 
-def test_trainer_benchmark_prints_rates_ratio_and_latency():
-    out = run("bench/bench_trainer.py", "--seconds", "0.5", "--rounds", "1")
-    for words in ("bare PyTorch loop", "live trainer + streaming", "ratio live/bare", "decode round trip while training"):
-        assert words in out, out
-
-
 def test_scale_benchmark_prints_bare_live_and_headless_rows():
     out = run("bench/bench_scale.py", "--seconds", "0.3", "--warmup", "0.3", "--rounds", "1", "--threads", "1",
               "--train-steps", "20", "--only", "digits", "shapes")
     rows = [line for line in out.splitlines() if line.startswith("| digits") or line.startswith("| shapes")]
     assert len(rows) == 3 and "train (headless)" in rows[2], out
+
+
+def test_distributed_benchmark_prints_one_and_two_process_rows():
+    out = run("bench/bench_distributed.py", "--steps", "10", "--rounds", "1", "--only", "digits")
+    rows = [line for line in out.splitlines() if line.startswith("| digits MLP")]
+    assert len(rows) == 3 and "1 process, 1 thread" in rows[0] and "`--nproc 2`" in rows[2], out
 
 
 def test_model_table_prints_a_row_per_model_and_data_set():
@@ -42,7 +42,7 @@ def test_godot_benchmark_prints_client_and_studio_figures():
     require_godot()
     out = run("bench/bench_godot.py", "--frames", "10", "--rounds", "2", "--latent-dim", "4")
     for name in ("decode_roundtrip_ms", "frame_2d", "frame_3d", "slider_to_image", "slider_to_image_frames",
-                 "grid16"):
+                 "grid16", "fps_training", "fps_idle"):
         assert f"BENCH {name} p50=" in out, out
     assert "points=10000" in out, out
 
@@ -80,3 +80,25 @@ def test_usecases_benchmark_prints_the_probe_disentanglement_and_style_tables():
     for words in ("### Feature learning", "| digits28 | 8 | 1617 / 180 |", "### Disentanglement on shapes", "| vae | beta 1 |",
                   "Chen et al. 2018 report MIG", "### Style transfer", "| digits | 20 x 10 |"):
         assert words in out, out
+
+
+def test_startup_benchmark_prints_start_up_phases_rss_and_imports():
+    out = run("bench/bench_startup.py", "--runs", "1", "--phase-runs", "1", "--train-seconds", "0.2", "--only", "digits",
+              "--imports", "3")
+    rows = [line for line in out.splitlines() if line.startswith("| digits 8x8")]
+    assert len(rows) == 1 and rows[0].count("|") == 6, out
+    for words in ("| import torch |", "| load the data |", "server loop to the first `latent` frame received",
+                  "| top-level import |", "optional packages imported at start-up: none"):
+        assert words in out, out
+
+
+def test_pythae_benchmark_runs_or_says_how_to_install_pythae():
+    out = run("bench/bench_pythae.py", "--seconds", "0.5", "--warmup", "0.2", "--steps", "20", "--threads", "1")
+    assert "pythae not installed: pip install -e .[bench]" in out or "| pythae BaseTrainer vs vaestudio train | 1 |" in out, out
+
+
+def test_decode_load_benchmark_prints_latency_and_training_under_load():
+    out = run("bench/bench_decode_load.py", "--seconds", "0.5", "--warmup", "0.3", "--rounds", "1", "--probe-seconds", "0.3",
+              "--only", "digits")
+    rows = [line for line in out.splitlines() if line.startswith("| digits")]
+    assert len(rows) == 1 and "p50/p99 under load ms" in out and "answered/sent" in out, out

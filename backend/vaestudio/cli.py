@@ -10,14 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
-# Before anything loads torch (and with it OpenMP): idle intra-op threads sleep instead of spinning.
-# A live run is never alone on its cores (the server loop, the latent encodes, other programs), and
-# spinning threads that wait for a preempted one made 2 threads on 2 busy cores 5-10x slower than 1;
-# sleeping ones cost the bare loop next to nothing (bench/bench_scale.py prints both policies).
-# A value the user set wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-from vaestudio.cli_usecases import USECASE_COMMANDS, add_usecase_commands  # noqa: E402
+from vaestudio.cli_usecases import USECASE_COMMANDS, add_usecase_commands
 
 log = logging.getLogger("vaestudio")
 
