@@ -39,6 +39,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.backends import REPO, start_backend_process, stop_backend_process  # noqa: E402
 
+from bench_startup import peak_rss_mib  # noqa: E402  (this folder: the script's own)
+
 from vaestudio.latent_refresh import available_cores  # noqa: E402
 from vaestudio.models import ModelSpec  # noqa: E402
 
@@ -95,17 +97,6 @@ def bare_loop(case: Case, threads: int, seconds: float, wait_policy: str | None)
     if r.returncode != 0:
         raise RuntimeError(r.stdout + r.stderr)
     return json.loads(r.stdout.splitlines()[-1])["samples_per_s"]
-
-
-def peak_rss_mib(pid: int) -> float:
-    """The process's peak resident memory (VmHWM), in MiB; 0 where /proc does not tell."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def subscriber(client, stop: threading.Event, latent_steps: set) -> None:

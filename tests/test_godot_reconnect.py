@@ -12,42 +12,16 @@ run back, and the Studio simply carries on.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 
 import pytest
 
-from support.backends import REPO, Backend, start_backend_process, stop_backend_process
+from support.backends import Backend, serve_at, start_backend_process, stop_backend_process
 from support.studio_watch import WatchedStudio
 
 pytestmark = pytest.mark.godot
 
 SETTLE_STEPS = 300  # steps trained before the restart, so the old run has a history to come back
-
-
-def serve_at(control: str, stream: str, runs, *extra: str, timeout: float = 60.0) -> Backend:
-    """`vaestudio serve` on these endpoints (the ones a stopped backend had)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vaestudio", "--runs-dir", str(runs), "serve", "--control", control, "--stream", stream,
-         *extra],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    backend = Backend(control, stream, process=proc)
-    deadline = time.monotonic() + timeout
-    with backend.client(timeout=1.0) as c:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"vaestudio serve exited with {proc.returncode}:\n{proc.stdout.read()}")
-            try:
-                c.call("status", timeout=1.0)
-                return backend
-            except TimeoutError:
-                if time.monotonic() > deadline:
-                    proc.kill()
-                    raise
 
 
 @pytest.fixture

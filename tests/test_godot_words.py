@@ -11,43 +11,16 @@ protocol op.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 
 import pytest
 
-from support.backends import REPO, Backend, start_backend_process, stop_backend_process
+from support.backends import serve_at, start_backend_process, stop_backend_process
 from support.studio_watch import WatchedStudio
 
 pytestmark = pytest.mark.godot
 
 OP_NAME = re.compile(r"\b(train|run|config|data|model|latent|metrics)\.[a-z]+\b")
-
-
-def serve_at(control: str, stream: str, runs, *extra: str, timeout: float = 60.0) -> Backend:
-    """`vaestudio serve` on these endpoints (the ones a stopped backend had)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vaestudio", "--runs-dir", str(runs), "serve", "--control", control, "--stream", stream,
-         *extra],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    backend = Backend(control, stream, process=proc)
-    deadline = time.monotonic() + timeout
-    with backend.client(timeout=1.0) as c:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"vaestudio serve exited with {proc.returncode}:\n{proc.stdout.read()}")
-            try:
-                c.call("status", timeout=1.0)
-                return backend
-            except TimeoutError:
-                if time.monotonic() > deadline:
-                    proc.kill()
-                    raise
 
 
 def log_has(now: dict, *words: str) -> bool:
@@ -65,10 +38,8 @@ def test_after_a_restart_the_words_on_screen_are_about_the_new_run(tmp_path):
         studio.order("set_field beta 4")
         studio.wait_until("β applied", lambda now: now["controls_message"] == "β set to 4.0.")
         studio.order("save")
-        saved = studio.wait_until(
-            "the save, in the panel and the status bar",
-            lambda now: "Saved" in now["runs_panel"]["message"] and old_run in now["bar_event"],
-        )
+        # (the status bar shows the backend's newest event, which a training warning may replace)
+        saved = studio.wait_until("the save, in the Runs panel", lambda now: "Saved" in now["runs_panel"]["message"])
         assert f"{old_run}/" in saved["runs_panel"]["message"], "the folder it went into"
 
         stop_backend_process(first)

@@ -185,6 +185,7 @@ func _init() -> void:
 
 
 func _process(_delta: float) -> void:
+	_send_next_decode()  # one that waited for another panel's decode (a pin's) to come back
 	_refresh_decode()
 
 
@@ -381,10 +382,10 @@ func refresh_status() -> void:
 	send("status", {}, _on_status_reply)
 
 
-## Asks for the image at `z`. At most one decode is in flight: a newer `z` waits and replaces any
-## older waiting one, and goes out as soon as the reply to the previous one arrives. With
-## `decoded` (the image of `z`, decoded already, e.g. a frame of an interpolation) it is shown
-## at once, as if its reply had come, and nothing is sent.
+## Asks for the image at `z`. At most one decode is in flight, of any panel: a newer `z` waits
+## and replaces any older waiting one, and goes out as soon as the reply to the previous one
+## arrives. With `decoded` (the image of `z`, decoded already, e.g. a frame of an interpolation)
+## it is shown at once, as if its reply had come, and nothing is sent.
 func request_decode(z: PackedFloat32Array, decoded: Image = null) -> void:
 	if decoded != null:
 		_decode_next = PackedFloat32Array()
@@ -398,6 +399,8 @@ func request_decode(z: PackedFloat32Array, decoded: Image = null) -> void:
 
 func _send_next_decode() -> void:
 	if _decode_next.is_empty() or client == null or not connected or _decode_in_flight:
+		return
+	if decodes_in_flight() > 0:  # a pin's is out: at most one at a time, this one waits
 		return
 	# After a run change the status may still describe the old model (its latent width, whether
 	# it takes labels): hold the decode until the new run's status is in.

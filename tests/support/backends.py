@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +66,30 @@ def start_backend_process(*extra: str, timeout: float = 60.0, runs_dir: Path | N
             except TimeoutError:
                 deadline -= 1.0
                 if deadline <= 0:
+                    proc.kill()
+                    raise
+
+
+def serve_at(control: str, stream: str, runs, *extra: str, timeout: float = 60.0) -> Backend:
+    """`vaestudio serve` on these endpoints (the ones a stopped backend had: a restart under a
+    running client), runs in `runs`; returns once it answers `status`."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vaestudio", "--runs-dir", str(runs), "serve", "--control", control, "--stream", stream,
+         *extra],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    backend = Backend(control, stream, process=proc)
+    deadline = time.monotonic() + timeout
+    with backend.client(timeout=1.0) as c:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"vaestudio serve exited with {proc.returncode}:\n{proc.stdout.read()}")
+            try:
+                c.call("status", timeout=1.0)
+                return backend
+            except TimeoutError:
+                if time.monotonic() > deadline:
                     proc.kill()
                     raise
 
