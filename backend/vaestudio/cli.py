@@ -10,13 +10,15 @@ import signal
 import sys
 from pathlib import Path
 
+from vaestudio.cli_parallel import data_parallel
 from vaestudio.cli_usecases import USECASE_COMMANDS, add_usecase_commands
+from vaestudio.cli_values import THREADS_AUTO, byte_size, processes, resolve_threads, seconds
+from vaestudio.cli_values import threads as thread_count
 
 log = logging.getLogger("vaestudio")
 
 RUNS_DIR_ENV = "VAESTUDIO_RUNS_DIR"
 RESUME_LAST = "last"  # `--resume last`: the newest run with a checkpoint
-THREADS_AUTO = "auto"  # `--threads auto`: chosen from the cores (latent_refresh.auto_threads)
 COMMANDS = {  # name -> one line, shown by `vaestudio` alone and by `vaestudio --help`
     "serve": "train live and serve the control and stream sockets (for the Godot client)",
     "train": "train headless with a progress bar, then save the run",
@@ -70,65 +72,6 @@ def _key_values(pairs: list[str], flag: str) -> dict:
         except json.JSONDecodeError:
             out[key] = value
     return out
-
-
-def _threads(text: str) -> int | str:
-    """'auto' or a whole number of threads from 1."""
-    if text == THREADS_AUTO:
-        return text
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected '{THREADS_AUTO}' or a whole number of threads from 1, got {text!r}")
-    return n
-
-
-def _processes(text: str) -> int:
-    """--nproc: a whole number of processes from 1."""
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of processes from 1, got {text!r}")
-    return n
-
-
-def resolve_threads(threads: int | str, serving: bool) -> int:
-    """--threads -> the torch intra-op thread count: 'auto' is every core this process may use,
-    less one for the server loop, inference and the latent encodes when serving (at least 1), split
-    among the data-parallel processes on this machine. Measured in bench/bench_scale.py (model x
-    data x threads)."""
-    from vaestudio.distributed import share_cores
-    from vaestudio.latent_refresh import auto_threads
-
-    return share_cores(auto_threads(serving)) if threads == THREADS_AUTO else int(threads)
-
-
-def _byte_size(text: str) -> int:
-    """'2147483648', '500M', '2G' -> bytes (K, M, G are powers of 1024)."""
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    t = text.strip().upper().removesuffix("IB").removesuffix("B")
-    scale = units.get(t[-1:], 1)
-    try:
-        n = int(float(t[:-1] if t[-1:] in units else t) * scale)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size; give bytes, or a number with K, M or G (e.g. 4G)")
-    return n
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds; give 0 (off) or more, e.g. 120")
-    return value
 
 
 def _session_parts(args: argparse.Namespace):
@@ -444,7 +387,7 @@ def _add_data_access_flags(p: argparse.ArgumentParser, *, serving: bool) -> None
     p.add_argument("--data-dir", action="append", metavar="DIR",
                    help=f"folder {who} (repeatable; a relative data path is looked up in each in turn; "
                         "default: the current folder). Files named on this command line are always allowed.")
-    p.add_argument("--max-data-bytes", type=_byte_size, metavar="SIZE", default=f"{DEFAULT_MAX_DATA_BYTES >> 30}G",
+    p.add_argument("--max-data-bytes", type=byte_size, metavar="SIZE", default=f"{DEFAULT_MAX_DATA_BYTES >> 30}G",
                    help="largest data file (or folder of images, all together) that is read; bytes, or with a K, M "
                         "or G suffix")
 
@@ -491,11 +434,11 @@ def _add_session_flags(p: argparse.ArgumentParser, *, serving: bool) -> None:
                    help="steps between test-split evaluations (the `eval` stream, test_* metrics); 0 = never")
     g.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"], help="where to train")
     auto = "all but one (left to the server loop and the latent stream), at least 1" if serving else "all"
-    g.add_argument("--nproc", type=_processes, default=1, metavar="N",
+    g.add_argument("--nproc", type=processes, default=1, metavar="N",
                    help="train data-parallel in N processes on this machine (torch.distributed: gloo on the CPU, NCCL "
                         "on GPUs, one each), started through torchrun's launcher; --batch-size is per process. "
                         "Several machines: torchrun, see the README's 'Past one machine'")
-    g.add_argument("--threads", type=_threads, default=THREADS_AUTO, metavar="N",
+    g.add_argument("--threads", type=thread_count, default=THREADS_AUTO, metavar="N",
                    help=f"torch intra-op threads; '{THREADS_AUTO}': of the cores this process may use, {auto}")
     g.add_argument("--resume", metavar="RUN",
                    help=f"continue a saved run instead of starting a new one; '{RESUME_LAST}': the newest run with a "
@@ -544,7 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "--stream is reachable from other machines (default: $VAESTUDIO_TOKEN; prefer "
                                    "the variable, a flag shows in the process list). Never printed.")
     s.add_argument("--paused", action="store_true", help="start paused instead of training at once")
-    s.add_argument("--autosave", type=_seconds, default=120, metavar="SECONDS",
+    s.add_argument("--autosave", type=seconds, default=120, metavar="SECONDS",
                    help="save the live run this often while it trains (it is also saved on Ctrl-C); 0 = off")
     _add_session_flags(s, serving=True)
 
@@ -575,30 +518,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _data_parallel(args: argparse.Namespace, argv: list[str]) -> int | None:
-    """`--nproc N`: launches N workers of this command line and returns their exit status. In a
-    worker (started so, or by torchrun): joins the process group and returns None, to run the
-    command as its rank (distributed.py)."""
-    from vaestudio import distributed
-    from vaestudio.devices import resolve_device
-    from vaestudio.errors import UserError
-
-    if not distributed.launched():
-        return distributed.launch(argv, args.nproc, verbose=args.verbose) if args.nproc > 1 else None
-    if args.nproc > 1:
-        log.error("--nproc starts processes of its own; under torchrun leave it out (torchrun's --nproc-per-node "
-                  "says how many run on each machine)")
-        return 2
-    try:
-        ranks = distributed.init(resolve_device(args.device))
-    except UserError as exc:
-        log.error("%s", exc)
-        return 2
-    if not ranks.leader:
-        distributed.quiet_follower(args.verbose)
-    return None
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
@@ -618,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
 
         set_max_data_bytes(args.max_data_bytes)
     if args.command in ("train", "serve"):
-        code = _data_parallel(args, argv)
+        code = data_parallel(args, argv)
         if code is not None:
             return code
     import torch
