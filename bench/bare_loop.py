@@ -9,13 +9,15 @@ torch loads, can be chosen per measurement:
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/bare_loop.py '{"data": {"name": "digits"}, \
         "spec": {"latent_dim": 2}, "batch": 128}' --threads 2 --seconds 4
 
-prints {"samples_per_s": ...} on one line.
+prints {"samples_per_s": ...} on one line. With --windows it stays up and trains one window per
+line of stdin (seconds), idle in between.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -25,32 +27,42 @@ from vaestudio.loading import load_data
 from vaestudio.models import ModelSpec, build_model, fit_spec
 
 
-def bare_rate(data_source: dict, spec: ModelSpec, batch: int, threads: int, seconds: float, warm: int = 3) -> float:
-    """Samples per second over `seconds`, after `warm` steps (the first ones allocate)."""
-    torch.set_num_threads(threads)
-    data = load_data(data_source, [Path(data_source.get("path", ".")).parent])
-    x = data.x[data.train_idx]
-    torch.manual_seed(0)
-    model = build_model(fit_spec(spec, data))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    gen = torch.Generator().manual_seed(0)
-    batch = min(batch, len(x))
-    steps, t0 = 0, time.perf_counter()
-    while True:
-        perm = torch.randperm(len(x), generator=gen)
-        for i in range(0, len(x) - batch + 1, batch):
-            out = model(x[perm[i : i + batch]], None, beta=1.0, generator=gen)
-            opt.zero_grad(set_to_none=True)
-            out.loss.backward()
-            opt.step()
-            float(out.loss.detach())
-            if warm:
-                warm -= 1
-                t0 = time.perf_counter()
-                continue
+class BareLoop:
+    """The loop, built once: run(seconds) trains for that long and returns samples/s."""
+
+    def __init__(self, data_source: dict, spec: ModelSpec, batch: int, threads: int, warm: int = 3):
+        torch.set_num_threads(threads)
+        data = load_data(data_source, [Path(data_source.get("path", ".")).parent])
+        self.x = data.x[data.train_idx]
+        torch.manual_seed(0)
+        self.model = build_model(fit_spec(spec, data))
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        self.gen = torch.Generator().manual_seed(0)
+        self.batch = min(batch, len(self.x))
+        self._batches = self._order()
+        for _ in range(warm):  # the first steps allocate
+            self._step()
+
+    def _order(self):
+        while True:
+            perm = torch.randperm(len(self.x), generator=self.gen)
+            for i in range(0, len(self.x) - self.batch + 1, self.batch):
+                yield perm[i : i + self.batch]
+
+    def _step(self) -> None:
+        out = self.model(self.x[next(self._batches)], None, beta=1.0, generator=self.gen)
+        self.opt.zero_grad(set_to_none=True)
+        out.loss.backward()
+        self.opt.step()
+        float(out.loss.detach())
+
+    def run(self, seconds: float) -> float:
+        steps, t0 = 0, time.perf_counter()
+        while True:
+            self._step()
             steps += 1
             if time.perf_counter() - t0 >= seconds:
-                return steps * batch / (time.perf_counter() - t0)
+                return steps * self.batch / (time.perf_counter() - t0)
 
 
 def main() -> None:
@@ -58,11 +70,18 @@ def main() -> None:
     p.add_argument("case", help='JSON: {"data": run.new data, "spec": ModelSpec fields, "batch": N}')
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seconds", type=float, default=4.0)
+    p.add_argument("--windows", action="store_true",
+                   help="after building, read one number of seconds per line on stdin and answer each with a "
+                        "window's samples/s (bench_scale.py alternates such windows with a live run's)")
     args = p.parse_args()
     case = json.loads(args.case)
-    spec = ModelSpec.from_dict(case["spec"])
-    rate = bare_rate(case["data"], spec, int(case["batch"]), args.threads, args.seconds)
-    print(json.dumps({"samples_per_s": rate}))
+    loop = BareLoop(case["data"], ModelSpec.from_dict(case["spec"]), int(case["batch"]), args.threads)
+    if not args.windows:
+        print(json.dumps({"samples_per_s": loop.run(args.seconds)}))
+        return
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        print(json.dumps({"samples_per_s": loop.run(float(line))}), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,22 +1,25 @@
 """Live training against a bare loop at realistic sizes: model x data x threads.
 
-    .venv/bin/python bench/bench_scale.py [--seconds 4] [--rounds 1] [--only digits mlp784 ...]
+    .venv/bin/python bench/bench_scale.py [--seconds 2] [--rounds 8] [--only digits mlp784 ...]
 
-For each case and thread count (1, and every core this process may use):
-- bare: a plain PyTorch loop of the same model, optimiser, batch and data (bare_loop.py), in its own
-  process with the same intra-op thread count, reading the loss back every step as the trainer does;
-  once under OpenMP's default wait policy (idle threads spin) and once under PASSIVE (they sleep);
-  the ratio is taken against the faster of the two. (Spinning is 3x faster with 2 threads on 2 idle
-  cores and collapses as soon as anything else wants a core; PASSIVE is the reverse. A live run
-  always has its server and latent encodes beside training, which is why `--threads auto` leaves a
-  core free for `serve`.)
-- live: `vaestudio serve --threads N` in its own process, training and streaming every topic to one
-  subscriber; samples/s from the `status` step counts over the same wall time; the latent rate is the
-  `latent` frames with a new step the subscriber received per second; peak RSS is the server's;
-- headless (the shapes case only): `vaestudio train --threads N`; samples/s is the trainer's own
-  1-second rate (the metrics records' samples_per_s) over the second half of its steps.
-Bare and live rounds alternate so machine noise hits both; medians are printed. Prints figures;
-asserts nothing.
+For each case and thread count (1, and every core this process may use), three processes are built
+once and then train in short windows in turn, spin / live / passive, round after round, each idle
+while the others train, so that the machine's drift (more than 5 % from one minute to the next on a
+shared 2-core machine) hits all three alike:
+- bare: a plain PyTorch loop of the same model, optimiser, batch and data (bare_loop.py --windows),
+  with the same intra-op thread count, reading the loss back every step as the trainer does; one
+  process under OpenMP's default wait policy (idle threads spin) and one under PASSIVE (they
+  sleep). (Spinning is 3x faster with 2 threads on 2 idle cores and collapses as soon as anything
+  else wants a core; PASSIVE is the reverse.)
+- live: `vaestudio serve --threads N`, streaming every topic to one subscriber, started for each
+  window and paused after it; samples/s from the `status` step counts over the window; the latent
+  rate is the `latent` frames with a new step the subscriber received per second of windows; peak
+  RSS is the server's;
+- headless (the shapes case only): whole `vaestudio train --threads N` runs, each between two bare
+  windows; samples/s is the trainer's own 1-second rate (the metrics records' samples_per_s) over
+  the second half of its steps.
+A round's ratio is its live window against the faster of its two bare windows; the median ratio and
+the lowest and highest are printed. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -85,18 +88,35 @@ def make_images(folder: Path) -> str:
     return str(path)
 
 
-def bare_loop(case: Case, threads: int, seconds: float, wait_policy: str | None) -> float:
-    """bare_loop.py in its own process, under OpenMP's default wait policy (None) or the one named."""
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    if wait_policy:
-        env["OMP_WAIT_POLICY"] = wait_policy
-    spec = {"latent_dim": case.spec.latent_dim, "arch": case.spec.arch, "hidden": list(case.spec.hidden)}
-    job = json.dumps({"data": case.data, "spec": spec, "batch": case.batch})
-    r = subprocess.run([sys.executable, str(REPO / "bench" / "bare_loop.py"), job, "--threads", str(threads),
-                        "--seconds", str(seconds)], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    if r.returncode != 0:
-        raise RuntimeError(r.stdout + r.stderr)
-    return json.loads(r.stdout.splitlines()[-1])["samples_per_s"]
+class BareProcess:
+    """bare_loop.py --windows in its own process, under OpenMP's default wait policy (None) or the
+    one named: built once, then one training window per window() call, idle in between."""
+
+    def __init__(self, case: Case, threads: int, wait_policy: str | None):
+        env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+        if wait_policy:
+            env["OMP_WAIT_POLICY"] = wait_policy
+        spec = {"latent_dim": case.spec.latent_dim, "arch": case.spec.arch, "hidden": list(case.spec.hidden)}
+        job = json.dumps({"data": case.data, "spec": spec, "batch": case.batch})
+        self.proc = subprocess.Popen([sys.executable, str(REPO / "bench" / "bare_loop.py"), job, "--threads",
+                                      str(threads), "--windows"], cwd=REPO, env=env, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self._answer()  # {"ready": true} once built and warm
+
+    def _answer(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"bare_loop.py exited with {self.proc.wait()}")
+        return json.loads(line)
+
+    def window(self, seconds: float) -> float:
+        self.proc.stdin.write(f"{seconds}\n")
+        self.proc.stdin.flush()
+        return self._answer()["samples_per_s"]
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(30)
 
 
 def subscriber(client, stop: threading.Event, latent_steps: set) -> None:
@@ -110,30 +130,41 @@ def subscriber(client, stop: threading.Event, latent_steps: set) -> None:
             latent_steps.add((body["run"], body["step"]))
 
 
-def live_loop(case: Case, threads: int, seconds: float, warmup: float) -> tuple[float, float, float]:
-    """(samples/s, latent frames/s, peak RSS MiB) of `vaestudio serve` training and streaming to one
-    subscriber."""
-    b = start_backend_process("--paused", "--threads", str(threads), "--autosave", "0", *case.flags(), timeout=120)
-    try:
-        sub, ctl = b.client(), b.client(timeout=30)
-        stop, latent_steps = threading.Event(), set()
-        t = threading.Thread(target=subscriber, args=(sub, stop, latent_steps), daemon=True)
-        t.start()
-        ctl.call("train.start")
-        time.sleep(warmup)
-        s0, t0 = ctl.call("status")["step"], time.perf_counter()
-        n0 = len(latent_steps)
+class LiveProcess:
+    """`vaestudio serve --threads N` in its own process, streaming every topic to one subscriber;
+    paused between windows."""
+
+    def __init__(self, case: Case, threads: int, warmup: float):
+        self.case = case
+        self.backend = start_backend_process("--paused", "--threads", str(threads), "--autosave", "0",
+                                             *case.flags(), timeout=120)
+        self.sub, self.ctl = self.backend.client(), self.backend.client(timeout=60)
+        self.stop, self.latent_steps = threading.Event(), set()
+        self.thread = threading.Thread(target=subscriber, args=(self.sub, self.stop, self.latent_steps), daemon=True)
+        self.thread.start()
+        self.frames = 0  # latent frames with a new step received within windows
+        self.window(warmup)
+
+    def window(self, seconds: float, settle: float = 0.3) -> float:
+        """Trains for `settle` + `seconds`, then pauses; samples/s over the `seconds`, from `status`."""
+        self.ctl.call("train.start")
+        time.sleep(settle)
+        s0, t0, n0 = self.ctl.call("status")["step"], time.perf_counter(), len(self.latent_steps)
         time.sleep(seconds)
-        s1, t1 = ctl.call("status")["step"], time.perf_counter()
-        frames = len(latent_steps) - n0
-        rss = peak_rss_mib(b.process.pid)
-        stop.set()
-        t.join()
-        sub.close()
-        ctl.close()
-        return (s1 - s0) * case.batch / (t1 - t0), frames / (t1 - t0), rss
-    finally:
-        stop_backend_process(b)
+        s1, t1 = self.ctl.call("status")["step"], time.perf_counter()
+        self.frames += len(self.latent_steps) - n0
+        self.ctl.call("train.pause")
+        return (s1 - s0) * self.case.batch / (t1 - t0)
+
+    def close(self) -> float:
+        """Stops it; returns its peak RSS in MiB."""
+        rss = peak_rss_mib(self.backend.process.pid)
+        self.stop.set()
+        self.thread.join()
+        self.sub.close()
+        self.ctl.close()
+        stop_backend_process(self.backend)
+        return rss
 
 
 def headless(case: Case, threads: int, steps: int) -> float:
@@ -151,22 +182,23 @@ def headless(case: Case, threads: int, steps: int) -> float:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--seconds", type=float, default=4.0, help="measured seconds of each bare and live round")
-    p.add_argument("--warmup", type=float, default=1.5, help="seconds of live training before measuring")
-    p.add_argument("--rounds", type=int, default=1, help="alternating bare/live rounds per row (medians)")
-    p.add_argument("--train-steps", type=int, default=400, help="steps of the headless `vaestudio train` rows")
+    p.add_argument("--seconds", type=float, default=2.0, help="measured seconds of each bare and live window")
+    p.add_argument("--warmup", type=float, default=1.5, help="seconds of live training before the first window")
+    p.add_argument("--rounds", type=int, default=8, help="spin / live / passive window triples per row (medians)")
+    p.add_argument("--train-runs", type=int, default=3, help="headless `vaestudio train` runs of the shapes rows")
+    p.add_argument("--train-steps", type=int, default=400, help="steps of each headless `vaestudio train` run")
     p.add_argument("--only", nargs="+", metavar="CASE", help="a subset of: digits mlp784 conv28 shapes")
     p.add_argument("--threads", nargs="+", type=int, metavar="N",
                    help="thread counts to measure (default: 1 and every core)")
     args = p.parse_args()
     cores = available_cores()
     thread_counts = args.threads or sorted({1, cores})
-    print(f"torch {torch.__version__}, {cores} cores available; rounds of {args.seconds:g} s, medians of "
-          f"{args.rounds}; serve --threads N, bare loop with "
-          "torch.set_num_threads(N) under OpenMP's default wait policy and under PASSIVE")
+    print(f"torch {torch.__version__}, {cores} cores available; {args.rounds} rounds of {args.seconds:g} s windows "
+          "(bare spin, live, bare passive), medians; serve --threads N, bare loop with torch.set_num_threads(N) "
+          "under OpenMP's default wait policy and under PASSIVE")
     print()
     print("| model x data | threads | bare samples/s (OMP default / passive) | live samples/s | live/bare "
-          "(the faster bare) | latent Hz | peak RSS MiB |")
+          "(median of the rounds' ratios to their faster bare; lowest-highest) | latent Hz | peak RSS MiB |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         npy = make_images(Path(tmp))
@@ -174,24 +206,41 @@ def main() -> None:
             if args.only and case.name not in args.only:
                 continue
             for threads in thread_counts:
-                spin, passive, live, hz, rss, train = [], [], [], [], [], []
-                for _ in range(args.rounds):
-                    spin.append(bare_loop(case, threads, args.seconds, None))
-                    rate, frames, peak = live_loop(case, threads, args.seconds, args.warmup)
-                    live.append(rate)
-                    hz.append(frames)
-                    rss.append(peak)
-                    passive.append(bare_loop(case, threads, args.seconds, "PASSIVE"))
-                    if case.headless:
-                        train.append(headless(case, threads, args.train_steps))
-                bs, bp = statistics.median(spin), statistics.median(passive)
-                b, lv = max(bs, bp), statistics.median(live)
-                print(f"| {case.label}, serve | {threads} | {bs:,.0f} / {bp:,.0f} | {lv:,.0f} | {lv / b:.2f} | "
-                      f"{statistics.median(hz):.1f} | {max(rss):,.0f} |", flush=True)
-                if train:
-                    tr = statistics.median(train)
-                    print(f"| {case.label}, train (headless) | {threads} | {bs:,.0f} / {bp:,.0f} | {tr:,.0f} | "
-                          f"{tr / b:.2f} | - | - |", flush=True)
+                measure(case, threads, args)
+
+
+def measure(case: Case, threads: int, args: argparse.Namespace) -> None:
+    """One case at one thread count: three processes built once, then short windows in turn, so
+    that the machine's drift (more than 5 % from one minute to the next here) hits all three alike."""
+    spin_proc, passive_proc = BareProcess(case, threads, None), BareProcess(case, threads, "PASSIVE")
+    live_proc = LiveProcess(case, threads, args.warmup)
+    spin, passive, live = [], [], []
+    try:
+        for _ in range(args.rounds):
+            spin.append(spin_proc.window(args.seconds))
+            live.append(live_proc.window(args.seconds))
+            passive.append(passive_proc.window(args.seconds))
+        train = []
+        if case.headless:  # a whole `vaestudio train` run between two bare windows
+            for _ in range(args.train_runs):
+                before = max(spin_proc.window(args.seconds), passive_proc.window(args.seconds))
+                rate = headless(case, threads, args.train_steps)
+                after = max(spin_proc.window(args.seconds), passive_proc.window(args.seconds))
+                train.append((rate, (before + after) / 2))
+    finally:
+        rss = live_proc.close()
+        spin_proc.close()
+        passive_proc.close()
+    hz = live_proc.frames / (args.seconds * args.rounds)
+    bs, bp = statistics.median(spin), statistics.median(passive)
+    ratios = [lv / max(s, p) for lv, s, p in zip(live, spin, passive)]
+    print(f"| {case.label}, serve | {threads} | {bs:,.0f} / {bp:,.0f} | {statistics.median(live):,.0f} | "
+          f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) | {hz:.1f} | {rss:,.0f} |", flush=True)
+    if train:
+        ratios = [rate / bare for rate, bare in train]
+        print(f"| {case.label}, train (headless) | {threads} | {bs:,.0f} / {bp:,.0f} | "
+              f"{statistics.median(r for r, _ in train):,.0f} | {statistics.median(ratios):.2f} "
+              f"({min(ratios):.2f}-{max(ratios):.2f}) | - | - |", flush=True)
 
 
 if __name__ == "__main__":

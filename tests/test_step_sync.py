@@ -71,6 +71,24 @@ def test_a_step_reads_one_value_back_and_copies_nothing_to_the_device(config):
     assert ("grad_norm" in m) == (config.grad_clip > 0)
 
 
+@pytest.mark.parametrize("model", ["beta_vae", "beta_tcvae", "info_vae", "iwae", "vq_vae", "vamp", "cvae"])
+def test_every_variants_step_reads_its_extras_with_the_loss_in_one_read(model):
+    t = headless(TrainConfig(batch_size=32), model)
+    with CountReads(optimizer_step_counters(t)) as mode:
+        t._train_step(t.config)
+    assert mode.reads == ["tolist"], mode.reads
+    assert all(isinstance(v, float) for v in t.latest_metrics.values() if not isinstance(v, (int, str)))
+
+
+def test_factor_vae_reads_its_discriminator_figures_once_more():
+    t = headless(TrainConfig(batch_size=32), "factor_vae")
+    disc_counters = [s["step"] for s in t.model.disc_optimizer.state.values() if torch.is_tensor(s.get("step"))]
+    with CountReads(optimizer_step_counters(t) + disc_counters) as mode:
+        t._train_step(t.config)
+    assert mode.reads == ["tolist", "tolist"], mode.reads  # the step's, then the discriminator's two figures
+    assert {"kl_q", "tc", "disc_loss", "disc_acc"} <= set(t.latest_metrics)
+
+
 def test_the_batch_order_and_the_batch_live_on_the_trainers_device():
     t = headless(TrainConfig(batch_size=16))
     x, _ = t._next_batch(16)

@@ -171,12 +171,14 @@ def _open_session(args: argparse.Namespace):
 def _follow(args: argparse.Namespace) -> int:
     """Ranks 1 to N-1 of a data-parallel `train` or `serve`: the same run, stepped whenever rank 0
     steps it (mirror.py); rank 0 alone writes, prints and serves."""
+    from vaestudio import intra_op
     from vaestudio.mirror import follow
 
     args.tensorboard = False
     session = _open_session(args)
     if session is None:
         return 2
+    intra_op.use(session[1].threads)  # a follower steps on this thread, not on a trainer thread
     try:
         follow(session[1])
     except RuntimeError as exc:  # rank 0 is gone (its connections closed) or failed
@@ -262,7 +264,7 @@ def _train(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from vaestudio import distributed
+    from vaestudio import distributed, intra_op
     from vaestudio.evaluate import evaluate
 
     if not distributed.current().leader:
@@ -299,6 +301,7 @@ def _train(args: argparse.Namespace) -> int:
     _close_hooks(trainer)
     print(json.dumps({**saved, "folder": str(store.folder(trainer.run))}))
     if args.eval:
+        intra_op.use(trainer.threads)  # training is over: the evaluation may have its cores
         print(json.dumps(evaluate(trainer.model.cpu(), trainer.dataset, "test", args.iw_samples)))
     return 0
 
@@ -543,11 +546,13 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     threads = getattr(args, "threads", None)
-    if threads is not None:
-        torch.set_num_threads(resolve_threads(threads, serving=args.command == "serve"))
     if args.command not in ("train", "serve"):
+        if threads is not None:
+            torch.set_num_threads(resolve_threads(threads, serving=False))
         return args.func(args)
-    from vaestudio import distributed
+    from vaestudio import distributed, intra_op
+
+    intra_op.configure(resolve_threads(threads, serving=args.command == "serve"))  # the trainer's thread alone
 
     try:
         return args.func(args)

@@ -1,16 +1,18 @@
-"""The `latent` stream's encodes, off the training thread.
+"""The `latent` stream's encodes: off the training thread where a core is free, between its steps
+where none is.
 
 Encoding the latent subset (up to 10 000 rows) is the studio's biggest recurring cost: 0.26 s on a
 64x64 conv net, longer than a training step. So the trainer only publishes its weights snapshot (a
-CPU state-dict copy, see trainer.Snapshot) and this component encodes from it, in its own thread
-with its own copy of the model, on a schedule measured from its own cost:
+CPU state-dict copy, see trainer.Snapshot) and this component encodes from it, with its own copy of
+the model, on a schedule measured from its own cost:
 
-- where a core is free beside training (the torch threads leave room for a second team), it may use
-  a quarter of it (the server loop and the clients' requests share it; measured in
-  bench/bench_scale.py, half of it cost the 28x28 conv net 11 % of its training speed on 2 cores):
-  frames a little over 5 Hz when one encode is cheap, slower when it is not;
-- where none is (training holds every core), the encodes may take at most BUDGET_SHARED (5 %) of
-  wall time;
+- where a core is free beside training (`--threads` below the cores), they run serially on it
+  (intra_op.py: a second team of intra-op threads would slow training's down) and may use a quarter
+  of it (the server loop and the clients' requests share it): frames a little over 5 Hz when one
+  encode is cheap, slower when it is not;
+- where none is (training holds every core), a thread of their own would take a core from
+  training's team, which then waits for it at every step; so they run inline, on the trainer's
+  thread between two steps (encode_due()), and may take at most BUDGET_SHARED (3 %) of wall time;
 - frames never come slower than 2 Hz: when a full encode cannot fit that rate within the share,
   each frame re-encodes only the next chunk of rows (rolling through the subset) and re-projects all
   of them, stamped with the newest snapshot's step (protocol/README.md §6.1).
@@ -31,6 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from vaestudio import intra_op
 from vaestudio.models.base import kl_standard_normal
 from vaestudio.projection import LatentView, Projector
 
@@ -38,8 +41,10 @@ log = logging.getLogger(__name__)
 
 LATENT_REFRESH_S = 0.18  # the fastest frame period: a little over 5 Hz
 FLOOR_PERIOD_S = 0.5  # the slowest: 2 Hz at any size (rolling chunks when a full encode cannot fit)
-BUDGET_FREE = 0.25  # share of wall time the encodes may take when a core is free (the server loop uses it too)
-BUDGET_SHARED = 0.05  # ... when training holds every core: at most 5 % of its time
+BUDGET_FREE = 0.25  # share of the free core's time the encodes may take (the server loop uses it too)
+# ... when training holds every core: 3 % of its time, so that with the snapshots, the dashboard's
+# insights and the server beside it the live run stays within 5 % of a bare loop
+BUDGET_SHARED = 0.03
 ENCODE_ROWS = 1024  # rows per forward pass: 10 000 rows of 64x64 at once would take 160 MB
 
 
@@ -59,11 +64,9 @@ def auto_threads(serving: bool) -> int:
     return max(1, cores - 1) if serving else cores
 
 
-def budget_share(threads: int, cores: int) -> float:
-    """The share of wall time the latent encodes may take: BUDGET_FREE when a second team of
-    `threads` intra-op threads (the encodes run with the same count) still fits on the cores,
-    BUDGET_SHARED otherwise."""
-    return BUDGET_FREE if cores >= 2 * threads else BUDGET_SHARED
+def core_free(threads: int, cores: int) -> bool:
+    """Whether training's `threads` intra-op threads leave a core for the encodes' own thread."""
+    return cores > threads
 
 
 def plan(seconds_per_row: float, n: int, share: float) -> tuple[float, int]:
@@ -90,6 +93,8 @@ class LatentRefresher:
         self._labels_np = None if labels is None else labels[self._rows].cpu().numpy().astype(np.int32)
         self._conditional = False
         self.share = BUDGET_SHARED
+        self.inline = False  # True: encode_due() on the trainer's thread does the encodes, no thread of its own
+        self._due = 0.0  # when the next scheduled frame may start (perf_counter)
         self.latest: dict | None = None
         self.encodes = 0  # encodes done (background and encode_now): tests count them
         self.view = LatentView()
@@ -127,16 +132,19 @@ class LatentRefresher:
             self._urgent = True
             self._cond.notify()
 
-    def start(self, model: torch.nn.Module, share: float) -> None:
-        """Begins encoding with `model` (a copy of the trainer's, loaded from each snapshot), the
-        encodes taking at most `share` of wall time (budget_share())."""
+    def start(self, model: torch.nn.Module, inline: bool) -> None:
+        """Begins encoding with `model` (a copy of the trainer's, loaded from each snapshot): on a
+        thread of its own within BUDGET_FREE of a free core, or, `inline`, in encode_due() within
+        BUDGET_SHARED of wall time."""
         self._model = model.eval()
         self._conditional = bool(getattr(model, "conditional", False))
-        self.share = share
+        self.inline = inline
+        self.share = BUDGET_SHARED if inline else BUDGET_FREE
         with self._cond:
             self._urgent = True
-        self._thread = threading.Thread(target=self._loop, name="vaestudio-latent", daemon=True)
-        self._thread.start()
+        if not inline:
+            self._thread = threading.Thread(target=self._loop, name="vaestudio-latent", daemon=True)
+            self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         with self._cond:
@@ -162,27 +170,46 @@ class LatentRefresher:
         except Exception:  # the stream keeps its last frame; the trainer's thread must go on
             log.exception("latent encode failed")
 
+    def encode_due(self) -> None:
+        """Inline (no core free beside training): the frame the schedule says is due, if any, on the
+        caller's thread (the trainer's, between two steps); a clock read and nothing else when none is."""
+        if not self.inline or self._model is None:
+            return
+        with self._cond:
+            if self._stop or not self._is_due():
+                return
+            snap, view, urgent = self._offered, self.view, self._urgent
+            self._urgent = False
+        self._scheduled_encode(snap, view, urgent)
+
     # ----- the encoding thread ---------------------------------------------------------------------
     def _loop(self) -> None:
-        due = 0.0
+        intra_op.serial()
         while True:
             with self._cond:
-                while not self._stop:
-                    snap = self._offered
-                    new = snap is not None and snap.version != self._encoded
-                    if snap is not None and (self._urgent or (new and time.perf_counter() >= due)):
-                        break
-                    self._cond.wait(max(due - time.perf_counter(), 0.001) if new else None)
+                while not self._stop and not self._is_due():
+                    new = self._offered is not None and self._offered.version != self._encoded
+                    self._cond.wait(max(self._due - time.perf_counter(), 0.001) if new else None)
                 if self._stop:
                     return
                 snap, view, urgent = self._offered, self.view, self._urgent
                 self._urgent = False
-            started = time.perf_counter()  # the period runs from start to start: 2 Hz means 2 frames a second
-            try:
-                self._encode(snap, view, whole=urgent, fresh_view=urgent)
-            except Exception:  # a bad frame must not end the stream; training goes on regardless
-                log.exception("latent encode failed")
-            due = started + self._period
+            self._scheduled_encode(snap, view, urgent)
+
+    def _is_due(self) -> bool:
+        """(under _cond) A snapshot waits and either must be encoded at once or its frame is due."""
+        snap = self._offered
+        if snap is None:
+            return False
+        return self._urgent or (snap.version != self._encoded and time.perf_counter() >= self._due)
+
+    def _scheduled_encode(self, snap: Any, view: LatentView, urgent: bool) -> None:
+        started = time.perf_counter()  # the period runs from start to start: 2 Hz means 2 frames a second
+        try:
+            self._encode(snap, view, whole=urgent, fresh_view=urgent)
+        except Exception:  # a bad frame must not end the stream; training goes on regardless
+            log.exception("latent encode failed")
+        self._due = started + self._period
 
     @torch.no_grad()
     def _encode(self, snap: Any, view: LatentView, whole: bool, fresh_view: bool) -> None:

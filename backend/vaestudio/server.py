@@ -20,7 +20,7 @@ from pathlib import Path
 
 import zmq
 
-from vaestudio import wire
+from vaestudio import intra_op, wire
 from vaestudio.decode_batch import BATCHED_OPS, DecodeBatcher
 from vaestudio.errors import UserError
 from vaestudio.listener import Listener
@@ -73,6 +73,7 @@ class Server:
 
     # ----- the loop ------------------------------------------------------------------------------
     def serve_forever(self) -> None:
+        intra_op.serial()  # its decodes run serially beside the trainer's team (intra_op.py)
         poller = zmq.Poller()
         poller.register(self.router, zmq.POLLIN)
         log.info("control (ROUTER) on %s, streams (PUB) on %s", self.control_endpoint, self.stream_endpoint)

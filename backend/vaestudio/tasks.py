@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable
 
+from vaestudio import intra_op
 from vaestudio.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class Tasks:
                 self._running[key] = deadline
 
         def target() -> None:
+            intra_op.serial()  # beside a training run: never a team of its own (intra_op.py)
             try:
                 result = work(deadline)
             except Exception as exc:  # becomes an error reply; the live run is untouched

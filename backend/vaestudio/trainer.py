@@ -26,14 +26,14 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from vaestudio import checkpoint, distributed, insights
+from vaestudio import checkpoint, distributed, insights, intra_op
 from vaestudio.checkpoint import TrainerState
 from vaestudio.datasets import Dataset
 from vaestudio.devices import autocast, resolve_device
 from vaestudio.errors import ConfigError
 from vaestudio.evaluate import evaluate
 from vaestudio.history import MetricsHistory
-from vaestudio.latent_refresh import LatentRefresher, available_cores, budget_share
+from vaestudio.latent_refresh import LatentRefresher, available_cores, core_free
 from vaestudio.mirror import Leader
 from vaestudio.models import BaseVAE, ModelSpec, build_model, fit_spec
 from vaestudio.projection import LatentView
@@ -86,7 +86,8 @@ class Snapshot:
 
 class Trainer:
     def __init__(self, dataset: Dataset, spec: ModelSpec, config: TrainConfig,
-                 store: RunStore | None = None, run: str | None = None):
+                 store: RunStore | None = None, run: str | None = None, threads: int | None = None):
+        """`threads`: the intra-op threads its thread trains with (default intra_op.training_threads())."""
         config.validate()
         self.ranks = distributed.current()
         self._claimed = False
@@ -142,6 +143,7 @@ class Trainer:
             self.streaming = self.insights_on = False
         self._leader = Leader(self.device) if self.ranks.parallel and self.ranks.leader else None
 
+        self.threads = threads or intra_op.training_threads()  # set on its own thread (intra_op.py)
         self._thread = threading.Thread(target=self._run, name="vaestudio-trainer", daemon=True)
         try:
             self._build(config.seed, run or new_run_id(dataset.name, self.spec.name), record=run is None)
@@ -164,12 +166,18 @@ class Trainer:
         return self.ranks.world_size
 
     def start_thread(self) -> None:
-        if self.streaming:  # its encodes run as a second team of intra-op threads beside training's
-            share = budget_share(torch.get_num_threads(), available_cores())
-            self._latent.start(copy.deepcopy(self.model), share)
+        if self.streaming:  # the encodes run serially on a core training leaves free, else between steps here
+            self._latent.start(copy.deepcopy(self.model), inline=not core_free(self.threads, available_cores()))
+            self._encode_latent_soon()  # the first frame, paused too
         else:
             self.insights_on = False
         self._thread.start()
+
+    def _encode_latent_soon(self) -> None:
+        """Inline latent encodes: runs the urgent one on this thread between two steps, or at once
+        when paused (with its own thread the refresher needs no help)."""
+        if self._latent.inline:
+            self.call(self._latent.encode_due, lambda _result: None)
 
     @property
     def latest_latent(self) -> dict | None:
@@ -223,6 +231,7 @@ class Trainer:
         view.check(self.spec.latent_dim)
         self.latent_view = view
         self._latent.set_view(view)  # encoded at once on the latent thread, never waiting for a step
+        self._encode_latent_soon()
         self.emit("status")
         return view.to_dict()
 
@@ -403,6 +412,7 @@ class Trainer:
         return self.x[rows], y  # (B, D), (B,) or None
 
     def _run(self) -> None:
+        intra_op.use(self.threads)
         last_refresh = last_good = last_insights = last_layers = time.perf_counter()
         while True:
             with self._lock:
@@ -481,6 +491,7 @@ class Trainer:
                 last_insights = now if views else last_insights
                 if self.insights_on and now - last_layers >= LAYERS_INTERVAL_S:
                     self._layers_due, last_layers = True, now
+            self._latent.encode_due()  # when no core is free beside training, the encodes run here
             if self.step > before and cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0 and self.store:
                 self._save_logged()
             if finished_steps:
@@ -530,8 +541,8 @@ class Trainer:
             self._recover_from_nan(f"{'loss' if bad == 'loss' else 'gradient norm'} was {values[bad]}")
             return
         self.optimizer.step()
-        # A model that trains a second network here (a discriminator) reads that network's figures
-        # back itself: a second read, for such models only.
+        # A model that trains a second network here (a discriminator) returns that network's figures,
+        # read below: a second read, for such models only.
         aux = self.model.after_step(x, y, out, self.generator)
         if self._leader_owned:  # buffers and EMA state each rank moved by itself: rank 0's wins
             distributed.sync_from_leader(self._leader_owned)
@@ -555,7 +566,7 @@ class Trainer:
             "loss": values["loss"], "recon": values["recon"], "kl": values["kl"],
             "lr": lr, "beta": beta, "batch_size": len(x),
             "samples_per_s": samples / span if span > 0 else 0.0,
-            **{k: values[k] for k in out.extras}, **{k: float(v) for k, v in aux.items()},
+            **{k: values[k] for k in out.extras}, **read_scalars(aux),
         }
         if "grad_norm" in values:
             metrics["grad_norm"] = values["grad_norm"]

@@ -44,7 +44,9 @@ class ModelOutput:
     z: torch.Tensor  # (B, Z) the latent the decoder saw
     mu: torch.Tensor  # (B, Z)
     logvar: torch.Tensor  # (B, Z)
-    extras: dict[str, float] = field(default_factory=dict)  # variant-specific terms for display
+    # Variant-specific terms for display: 0-dim tensors, detached (the trainer reads them back with
+    # the loss, in one transfer: step_metrics.py), or plain floats the host knows already.
+    extras: dict[str, torch.Tensor | float] = field(default_factory=dict)
 
 
 @dataclass
@@ -122,7 +124,9 @@ class BaseVAE(nn.Module):
         y = torch.as_tensor(y, device=device).long().reshape(-1)
         if y.shape[0] != n:
             raise ValueError(f"got {y.shape[0]} labels for {n} examples")
-        if n and (int(y.min()) < 0 or int(y.max()) >= self.num_classes):
+        # Requests' labels are checked (a read of the device); a training batch's come from the
+        # data set whose classes set num_classes, so a step does not pay for the read.
+        if n and not self.training and (int(y.min()) < 0 or int(y.max()) >= self.num_classes):
             raise ValueError(f"labels must be 0 to {self.num_classes - 1} for this model, "
                              f"got values from {int(y.min())} to {int(y.max())}")
         return F.one_hot(y, self.num_classes).float()
@@ -195,9 +199,27 @@ class BaseVAE(nn.Module):
         kl = self.kl_per_example(z, mu, logvar).mean()
         return ModelOutput(loss=recon + beta * kl, recon=recon, kl=kl, z=z, mu=mu, logvar=logvar)
 
+    # ----- one-time flags (a bool buffer set by the first training step) ------------------------
+    def flag_is_set(self, name: str) -> bool:
+        """The bool buffer `name`, read from the device only until it is seen true: a read a step
+        would stall a GPU each step. Loading weights (perhaps a fresh model's) forgets what was seen."""
+        seen = self.__dict__.setdefault("_flags_seen", set())
+        if name not in seen and bool(getattr(self, name)):
+            seen.add(name)
+        return name in seen
+
+    def set_flag(self, name: str) -> None:
+        getattr(self, name).fill_(True)
+        self.__dict__.setdefault("_flags_seen", set()).add(name)
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self.__dict__.pop("_flags_seen", None)
+        super()._load_from_state_dict(*args, **kwargs)
+
     def after_step(self, x: torch.Tensor, y: torch.Tensor | None, out: ModelOutput,
-                   generator: torch.Generator | None = None) -> dict[str, float]:
-        """Called by the trainer after its optimizer step; models with a second network train it here."""
+                   generator: torch.Generator | None = None) -> dict[str, torch.Tensor | float]:
+        """Called by the trainer after its optimizer step; models with a second network train it here
+        and return its figures (0-dim tensors, which the trainer reads back together)."""
         return {}
 
     def aux_optimizer_state(self) -> dict[str, Any]:

@@ -88,5 +88,5 @@ class BetaTCVAE(BaseVAE):
         recon = self.reconstruction_nll(self.decode_logits(z, y), x).mean()
         terms = {k: v.mean() for k, v in decomposed_kl(z, mu, logvar, p.dataset_size).items()}
         kl = p.alpha * terms["mi"] + p.beta_tc * terms["tc"] + p.gamma * terms["dim_kl"]
-        extras = {k: float(v.detach()) for k, v in terms.items()}
+        extras = {k: v.detach() for k, v in terms.items()}
         return ModelOutput(loss=recon + beta * kl, recon=recon, kl=kl, z=z, mu=mu, logvar=logvar, extras=extras)

@@ -77,16 +77,16 @@ class FactorVAE(BaseVAE):
         logits = functional_call(self.discriminator, frozen, (out.z,))  # (B, 2); gradients reach z only
         tc = (logits[:, 0] - logits[:, 1]).mean()
         kl = out.kl + self.hparams.gamma * tc
-        out.extras = {"kl_q": float(out.kl.detach()), "tc": float(tc.detach())}
+        out.extras = {"kl_q": out.kl.detach(), "tc": tc.detach()}
         out.kl, out.loss = kl, out.recon + beta * kl
         return out
 
-    def after_step(self, x, y, out: ModelOutput, generator=None) -> dict[str, float]:
+    def after_step(self, x, y, out: ModelOutput, generator=None) -> dict[str, torch.Tensor]:
         """One discriminator step on the batch's codes vs their dimension-permuted copies."""
         z = out.z.detach()  # (B, Z)
         z_perm = permute_dims(z, generator)
         logits = self.discriminator(torch.cat([z, z_perm]))  # (2B, 2)
-        target = torch.cat([torch.zeros(len(z)), torch.ones(len(z))]).long().to(z.device)
+        target = torch.arange(2, device=z.device).repeat_interleave(len(z))  # (2B,): 0 for z, 1 for z_perm
         loss = F.cross_entropy(logits, target)
         self.disc_optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -94,7 +94,7 @@ class FactorVAE(BaseVAE):
         # leave no gradients behind for the trainer's optimizer to apply to the discriminator
         self.disc_optimizer.zero_grad(set_to_none=True)
         acc = (logits.argmax(dim=1) == target).float().mean()
-        return {"disc_loss": float(loss.detach()), "disc_acc": float(acc)}
+        return {"disc_loss": loss.detach(), "disc_acc": acc}  # 0-dim: the trainer reads both at once
 
     def aux_optimizer_state(self) -> dict[str, Any]:
         return self.disc_optimizer.state_dict()

@@ -71,6 +71,6 @@ class InfoVAE(BaseVAE):
         prior = self.sample_prior(len(x), generator).to(out.z.dtype)  # (B, Z)
         d = mmd(out.z, prior, p.kernel, p.kernel_scale)
         kl = (1 - p.alpha) * out.kl + (p.alpha + p.lambda_ - 1) * d
-        out.extras = {"kl_q": float(out.kl.detach()), "mmd": float(d.detach())}
+        out.extras = {"kl_q": out.kl.detach(), "mmd": d.detach()}
         out.kl, out.loss = kl, out.recon + beta * kl
         return out

@@ -49,4 +49,4 @@ class IWAE(BaseVAE):
         recon = -log_px.detach().mean()  # for display only: the single-sample VAE terms
         kl = kl_standard_normal(mu, logvar).detach().sum(dim=1).mean()
         return ModelOutput(loss=-bound, recon=recon, kl=kl, z=z[0], mu=mu, logvar=logvar,
-                           extras={"iw_bound": float(bound.detach())})
+                           extras={"iw_bound": bound.detach()})

@@ -57,7 +57,7 @@ class VampVAE(BaseVAE):
         noise = 0.01 * torch.randn(self.pseudo_inputs.shape, generator=generator, device=x.device)
         with torch.no_grad():
             self.pseudo_inputs.copy_(x[rows] + noise)
-            self.pseudo_initialised.fill_(True)
+            self.set_flag("pseudo_initialised")
 
     def prior_components(self) -> tuple[torch.Tensor, torch.Tensor]:
         """mu, logvar of q(z | u_k): (K, Z) each."""
@@ -81,7 +81,7 @@ class VampVAE(BaseVAE):
         return mu_k[idx] + temperature * eps * torch.exp(0.5 * logvar_k[idx])  # (n, Z)
 
     def forward(self, x, y=None, beta: float = 1.0, generator=None, step: int = 0) -> ModelOutput:
-        if self.training and not bool(self.pseudo_initialised):
+        if self.training and not self.flag_is_set("pseudo_initialised"):
             self._init_pseudo_inputs(x, generator)
         return super().forward(x, y, beta=beta, generator=generator, step=step)
 

@@ -142,8 +142,8 @@ class VQVAE(BaseVAE):
                 if self.hparams.ema:
                     self._ema_update(z_e.detach(), idx, counts)
         perplexity = torch.exp(-(share * torch.log(share + 1e-10)).sum())  # codes in use this batch
-        extras = {"codebook_loss": float(codebook_loss.detach()), "commitment_loss": float(commitment_loss.detach()),
-                  "perplexity": float(perplexity)}
+        extras = {"codebook_loss": codebook_loss.detach(), "commitment_loss": commitment_loss.detach(),
+                  "perplexity": perplexity.detach()}
         return ModelOutput(loss=recon + kl, recon=recon, kl=kl, z=z_q, mu=z_e, logvar=zeros, extras=extras)
 
     @torch.no_grad()
@@ -162,22 +162,21 @@ class VQVAE(BaseVAE):
     def _maintain_codebook(self, z_e: torch.Tensor, generator) -> None:
         """First batch: codes := random encoder outputs. Later: restart codes that went unused."""
         k = self.codebook.shape[0]
-        if not bool(self.codebook_initialised):
+        if not self.flag_is_set("codebook_initialised"):
             rows = torch.randint(len(z_e), (k,), generator=generator, device=z_e.device)
             jitter = 0.01 * torch.randn((k, z_e.shape[1]), generator=generator, device=z_e.device)
             self.codebook.copy_(z_e[rows] + jitter)
             self.ema_sum.copy_(self.codebook)
             self.ema_count.fill_(1.0)
-            self.codebook_initialised.fill_(True)
+            self.set_flag("codebook_initialised")
         elif self.hparams.restart_dead:
-            dead = self.usage < DEAD_USAGE / k  # (K,)
-            n_dead = int(dead.sum())
-            if n_dead:
-                rows = torch.randint(len(z_e), (n_dead,), generator=generator, device=z_e.device)
-                self.codebook[dead] = z_e[rows]
-                self.ema_sum[dead] = z_e[rows]
-                self.ema_count[dead] = 1.0
-                self.usage[dead] = 1.0 / k  # give restarted codes time to be picked
+            # Every code draws a replacement row and the dead ones take it: nothing reads how many died.
+            dead = (self.usage < DEAD_USAGE / k).unsqueeze(1)  # (K, 1)
+            fresh = z_e[torch.randint(len(z_e), (k,), generator=generator, device=z_e.device)]  # (K, Z)
+            self.codebook.copy_(torch.where(dead, fresh, self.codebook))
+            self.ema_sum.copy_(torch.where(dead, fresh, self.ema_sum))
+            self.ema_count.masked_fill_(dead[:, 0], 1.0)
+            self.usage.masked_fill_(dead[:, 0], 1.0 / k)  # give restarted codes time to be picked
 
     def log_prior(self, z):
         raise NotImplementedError("vq_vae has a discrete latent and no continuous prior density, "
