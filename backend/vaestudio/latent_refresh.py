@@ -7,9 +7,10 @@ CPU state-dict copy, see trainer.Snapshot) and this component encodes from it, w
 the model, on a schedule measured from its own cost:
 
 - where a core is free beside training (`--threads` below the cores), they run serially on it
-  (intra_op.py: a second team of intra-op threads would slow training's down) and may use a quarter
-  of it (the server loop and the clients' requests share it): frames a little over 5 Hz when one
-  encode is cheap, slower when it is not;
+  (intra_op.py: a second team of intra-op threads would slow training's down) and may use a tenth
+  of it: frames a little over 5 Hz when one encode is cheap, slower when it is not. Even there they
+  slow training (they share the interpreter and the memory bus with it): a quarter of the core cost
+  the 784-400-20 MLP about 2.5 % of its speed, a tenth no more than the noise (bench_scale windows);
 - where none is (training holds every core), a thread of their own would take a core from
   training's team, which then waits for it at every step; so they run inline, on the trainer's
   thread between two steps (encode_due()), and may take at most BUDGET_SHARED (3 %) of wall time;
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 
 LATENT_REFRESH_S = 0.18  # the fastest frame period: a little over 5 Hz
 FLOOR_PERIOD_S = 0.5  # the slowest: 2 Hz at any size (rolling chunks when a full encode cannot fit)
-BUDGET_FREE = 0.25  # share of the free core's time the encodes may take (the server loop uses it too)
+BUDGET_FREE = 0.10  # share of the free core's time the encodes may take
 # ... when training holds every core: 3 % of its time, so that with the snapshots, the dashboard's
 # insights and the server beside it the live run stays within 5 % of a bare loop
 BUDGET_SHARED = 0.03
