@@ -39,6 +39,8 @@ var _bits_value := Label.new()
 var _summary := Label.new()
 var _message := Label.new()
 var _again: bool = false
+## Bits the tiles wait to be asked at once the `recons` stream's rows arrive (0: none wait).
+var _tiles_waiting_bits: int = 0
 ## Bit depths of the curve still to ask for.
 var _curve_queue: Array[int] = []
 
@@ -88,6 +90,7 @@ func _ready() -> void:
 	curve_button.pressed.connect(measure_curve)
 	visibility_changed.connect(_on_shown)
 	StudioSession.run_changed.connect(func(_run: String) -> void: _forget())
+	StudioSession.recons_received.connect(_on_recons)
 	_show_bits()
 	tiles.show_placeholder("Originals beside their decoded codes appear here.")
 
@@ -191,6 +194,7 @@ func _on_shown() -> void:
 
 func _forget() -> void:
 	results_shown = 0
+	_tiles_waiting_bits = 0
 	curve.clear()
 	if is_visible_in_tree():
 		refresh()
@@ -230,11 +234,18 @@ func _on_reply(request: VaeStudioRequest, sent_bits: int) -> void:
 ## originals of them.
 func _request_tiles(at: int) -> void:
 	var stream: Dictionary = UseCaseTiles.recons_rows(StudioSession.recons, SHOWN_ROWS)
-	if stream.is_empty():
+	if stream.is_empty():  # a fresh connection may answer before the stream's first message
+		_tiles_waiting_bits = at
 		return
+	_tiles_waiting_bits = 0
 	var rows: PackedInt32Array = stream["indices"]
 	var args: Dictionary = {"bits": at, "indices": VaeStudioArray.from_int32(rows, [rows.size()])}
 	StudioSession.send("compress", args, _on_tiles_reply.bind(stream["originals"]))
+
+
+func _on_recons(_message: Dictionary) -> void:
+	if _tiles_waiting_bits > 0 and _tiles_waiting_bits == int(shown.get("bits", 0)):
+		_request_tiles(_tiles_waiting_bits)
 
 
 func _on_tiles_reply(request: VaeStudioRequest, originals: Array) -> void:
