@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from vaestudio.devices import autocast
 from vaestudio.loading import load_data
 from vaestudio.models import ModelSpec, build_model, fit_spec
 
@@ -30,14 +31,16 @@ from vaestudio.models import ModelSpec, build_model, fit_spec
 class BareLoop:
     """The loop, built once: run(seconds) trains for that long and returns samples/s."""
 
-    def __init__(self, data_source: dict, spec: ModelSpec, batch: int, threads: int, warm: int = 3):
+    def __init__(self, data_source: dict, spec: ModelSpec, batch: int, threads: int, device: str = "cpu",
+                 warm: int = 3):
         torch.set_num_threads(threads)
+        self.device = torch.device(device)
         data = load_data(data_source, [Path(data_source.get("path", ".")).parent])
-        self.x = data.x[data.train_idx]
+        self.x = data.x[data.train_idx].to(self.device)  # the whole set on the device, as the trainer keeps it
         torch.manual_seed(0)
-        self.model = build_model(fit_spec(spec, data))
+        self.model = build_model(fit_spec(spec, data)).to(self.device)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3)
-        self.gen = torch.Generator().manual_seed(0)
+        self.gen = torch.Generator(device=self.device).manual_seed(0)
         self.batch = min(batch, len(self.x))
         self._batches = self._order()
         for _ in range(warm):  # the first steps allocate
@@ -45,12 +48,13 @@ class BareLoop:
 
     def _order(self):
         while True:
-            perm = torch.randperm(len(self.x), generator=self.gen)
+            perm = torch.randperm(len(self.x), generator=self.gen, device=self.device)
             for i in range(0, len(self.x) - self.batch + 1, self.batch):
                 yield perm[i : i + self.batch]
 
     def _step(self) -> None:
-        out = self.model(self.x[next(self._batches)], None, beta=1.0, generator=self.gen)
+        with autocast(self.device, True):  # bf16 on a GPU, as a run's default; nothing on the CPU
+            out = self.model(self.x[next(self._batches)], None, beta=1.0, generator=self.gen)
         self.opt.zero_grad(set_to_none=True)
         out.loss.backward()
         self.opt.step()
@@ -70,12 +74,13 @@ def main() -> None:
     p.add_argument("case", help='JSON: {"data": run.new data, "spec": ModelSpec fields, "batch": N}')
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seconds", type=float, default=4.0)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--windows", action="store_true",
                    help="after building, read one number of seconds per line on stdin and answer each with a "
                         "window's samples/s (bench_scale.py alternates such windows with a live run's)")
     args = p.parse_args()
     case = json.loads(args.case)
-    loop = BareLoop(case["data"], ModelSpec.from_dict(case["spec"]), int(case["batch"]), args.threads)
+    loop = BareLoop(case["data"], ModelSpec.from_dict(case["spec"]), int(case["batch"]), args.threads, args.device)
     if not args.windows:
         print(json.dumps({"samples_per_s": loop.run(args.seconds)}))
         return

@@ -56,9 +56,11 @@ class Case:
     spec: ModelSpec
     batch: int
     headless: bool = False  # also run `vaestudio train`
+    device: str = "cpu"  # --device of every process
 
     def flags(self) -> list[str]:
-        out = ["--latent-dim", str(self.spec.latent_dim), "--arch", self.spec.arch, "--batch-size", str(self.batch)]
+        out = ["--latent-dim", str(self.spec.latent_dim), "--arch", self.spec.arch, "--batch-size", str(self.batch),
+               "--device", self.device]
         if self.spec.arch == "mlp":
             out += ["--hidden", *map(str, self.spec.hidden)]
         if self.data["name"] == "file":
@@ -99,7 +101,7 @@ class BareProcess:
         spec = {"latent_dim": case.spec.latent_dim, "arch": case.spec.arch, "hidden": list(case.spec.hidden)}
         job = json.dumps({"data": case.data, "spec": spec, "batch": case.batch})
         self.proc = subprocess.Popen([sys.executable, str(REPO / "bench" / "bare_loop.py"), job, "--threads",
-                                      str(threads), "--windows"], cwd=REPO, env=env, text=True,
+                                      str(threads), "--device", case.device, "--windows"], cwd=REPO, env=env, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self._answer()  # {"ready": true} once built and warm
 
@@ -190,10 +192,13 @@ def main() -> None:
     p.add_argument("--only", nargs="+", metavar="CASE", help="a subset of: digits mlp784 conv28 shapes")
     p.add_argument("--threads", nargs="+", type=int, metavar="N",
                    help="thread counts to measure (default: 1 and every core)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="where every process trains (cuda: bf16 autocast in both, as a run's default)")
     args = p.parse_args()
     cores = available_cores()
     thread_counts = args.threads or sorted({1, cores})
-    print(f"torch {torch.__version__}, {cores} cores available; {args.rounds} rounds of {args.seconds:g} s windows "
+    where = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
+    print(f"torch {torch.__version__} on {where}, {cores} cores available; {args.rounds} rounds of {args.seconds:g} s windows "
           "(bare spin, live, bare passive), medians; serve --threads N, bare loop with torch.set_num_threads(N) "
           "under OpenMP's default wait policy and under PASSIVE")
     print()
@@ -205,6 +210,7 @@ def main() -> None:
         for case in cases(npy):
             if args.only and case.name not in args.only:
                 continue
+            case.device = args.device
             for threads in thread_counts:
                 measure(case, threads, args)
 

@@ -1,6 +1,7 @@
 """Data-parallel training on 2 CPU processes (gloo), started as a user starts it: `vaestudio train
 --nproc 2` and `vaestudio serve --nproc 2` (PyTorch's elastic launcher underneath)."""
 
+import argparse
 import json
 import os
 import queue
@@ -172,6 +173,23 @@ def test_a_model_with_an_optimizer_of_its_own_is_refused_with_a_reason(monkeypat
 def test_the_launcher_passes_every_flag_but_nproc_to_the_workers():
     argv = ["--runs-dir", "r", "train", "--nproc", "2", "--steps", "5", "--nproc=3", "--lr", "0.01"]
     assert distributed.without_nproc(argv) == ["--runs-dir", "r", "train", "--steps", "5", "--lr", "0.01"]
+
+
+def test_the_launcher_options_suit_launchers_with_and_without_a_shutdown_timeout():
+    from torch.distributed.run import get_args_parser
+
+    here = distributed.launcher_options(2)
+    assert here[:3] == ["--standalone", "--nproc-per-node", "2"]
+    get_args_parser().parse_args([*here, "--module", "vaestudio", "train"])  # this torch's launcher takes them all
+    older = argparse.ArgumentParser(exit_on_error=False)  # a launcher before --shutdown-timeout (torch 2.11)
+    older.add_argument("--standalone", action="store_true")
+    older.add_argument("--nproc-per-node")
+    older.add_argument("--module", action="store_true")
+    older.add_argument("script")
+    older.add_argument("args", nargs=argparse.REMAINDER)
+    options = distributed.launcher_options(2, older)
+    assert options == ["--standalone", "--nproc-per-node", "2"]
+    older.parse_args([*options, "--module", "vaestudio", "train"])
 
 
 def test_a_worker_finds_its_place_in_torchruns_variables():

@@ -164,6 +164,31 @@ def test_forward_backward_shapes_and_ranges(name, shape_key):
 
 @pytest.mark.parametrize("arch", ["mlp", "conv"])
 @pytest.mark.parametrize("name", NAMES)
+def test_every_model_trains_under_bf16_autocast_with_float32_weights_and_buffers(name, arch):
+    """A GPU run's default (devices.autocast); the CPU's bf16 autocast gives the layers the same
+    bf16 outputs, so a model that mixes them into float32 state fails here as it would on a GPU."""
+    torch.manual_seed(0)
+    spec = spec_for(name, arch, (8, 8))
+    model = build_model(spec).train()
+    x, y = fake_batch(spec, n=16)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    g = gen(3)
+    for step in range(3):  # the first step initialises (vamp, vq_vae), the later ones update
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = model(x, y=y, generator=g, step=step)
+        assert out.mu.dtype == torch.bfloat16  # the encoder did run in bf16
+        opt.zero_grad(set_to_none=True)
+        out.loss.backward()
+        opt.step()
+        model.after_step(x, y, out, g)
+        assert torch.isfinite(out.loss.float())
+    state = list(model.state_dict().values())
+    assert all(t.dtype in (torch.float32, torch.bool, torch.int64) for t in state), {t.dtype for t in state}
+    assert all(torch.isfinite(t).all() for t in state if t.is_floating_point())
+
+
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+@pytest.mark.parametrize("name", NAMES)
 def test_a_few_adam_steps_lower_the_loss_on_a_fixed_batch(name, arch):
     torch.manual_seed(0)
     spec = spec_for(name, arch, (8, 8))

@@ -252,6 +252,17 @@ def without_nproc(argv: list[str]) -> list[str]:
     return out
 
 
+def launcher_options(nproc: int, parser=None) -> list[str]:
+    """The launcher's options for N workers on this machine. `--shutdown-timeout` (SIGTERM to
+    SIGKILL) is not in every torch (2.11's launcher refuses it); one without it waits a fixed 30 s."""
+    from torch.distributed.run import get_args_parser
+
+    options = ["--standalone", "--nproc-per-node", str(nproc)]
+    shutdown = ["--shutdown-timeout", str(LAUNCHER_SHUTDOWN_S)]
+    _, unknown = (parser or get_args_parser()).parse_known_args([*options, *shutdown, "--module", "vaestudio"])
+    return options if unknown else options + shutdown
+
+
 def launch(argv: list[str], nproc: int, verbose: bool = False) -> int:
     """Runs `python -m torch.distributed.run --standalone --nproc-per-node N -m vaestudio ARGV` in
     this process and returns the workers' exit status (the first failed worker's). The launcher
@@ -266,8 +277,7 @@ def launch(argv: list[str], nproc: int, verbose: bool = False) -> int:
                 logging.getLogger(name).setLevel(logging.CRITICAL)
     # the launcher would set it to 1 with a warning; --threads sets the real count in each worker
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    args = parse_args(["--standalone", "--nproc-per-node", str(nproc), "--shutdown-timeout", str(LAUNCHER_SHUTDOWN_S),
-                       "--module", "vaestudio", *without_nproc(argv)])
+    args = parse_args([*launcher_options(nproc), "--module", "vaestudio", *without_nproc(argv)])
     try:
         run(args)
     except ChildFailedError as exc:  # the first worker to fail; the launcher then stopped the others

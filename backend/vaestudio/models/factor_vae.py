@@ -83,7 +83,7 @@ class FactorVAE(BaseVAE):
 
     def after_step(self, x, y, out: ModelOutput, generator=None) -> dict[str, torch.Tensor]:
         """One discriminator step on the batch's codes vs their dimension-permuted copies."""
-        z = out.z.detach()  # (B, Z)
+        z = out.z.detach().float()  # (B, Z); the discriminator trains in float32, outside the step's autocast
         z_perm = permute_dims(z, generator)
         logits = self.discriminator(torch.cat([z, z_perm]))  # (2B, 2)
         target = torch.arange(2, device=z.device).repeat_interleave(len(z))  # (2B,): 0 for z, 1 for z_perm

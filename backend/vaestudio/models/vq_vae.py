@@ -134,13 +134,14 @@ class VQVAE(BaseVAE):
         kl = self.hparams.commitment * commitment_loss
         if not self.hparams.ema:
             kl = kl + codebook_loss
-        counts = torch.bincount(idx, minlength=self.codebook.shape[0]).float()  # (K,)
+        # (K,) rows per code; not bincount, which on a GPU waits for the device to size its output
+        counts = torch.zeros(self.codebook.shape[0], device=idx.device).index_add_(0, idx, torch.ones_like(idx, dtype=torch.float))
         share = counts / counts.sum()  # (K,)
         if self.training:
             with torch.no_grad():
                 self.usage.mul_(USAGE_DECAY).add_(share, alpha=1 - USAGE_DECAY)
-                if self.hparams.ema:
-                    self._ema_update(z_e.detach(), idx, counts)
+                if self.hparams.ema:  # the running sums stay float32 when the encoder ran under bf16 autocast
+                    self._ema_update(z_e.detach().float(), idx, counts)
         perplexity = torch.exp(-(share * torch.log(share + 1e-10)).sum())  # codes in use this batch
         extras = {"codebook_loss": codebook_loss.detach(), "commitment_loss": commitment_loss.detach(),
                   "perplexity": perplexity.detach()}
