@@ -20,6 +20,13 @@ def test_scale_benchmark_prints_bare_live_and_headless_rows():
     assert len(rows) == 3 and "train (headless)" in rows[2], out
 
 
+def test_step_overhead_benchmark_prints_bare_step_and_headless_per_step():
+    out = run("bench/bench_step_overhead.py", "--seconds", "0.05", "--rounds", "1", "--only", "tiny", "--profile")
+    rows = [line for line in out.splitlines() if line.startswith("| digits, MLP 64-8-2")]
+    assert len(rows) == 1 and len(rows[0].split("|")) == 8, out
+    assert "trainer.py:" in out, out  # the profile names where the trainer's own time goes
+
+
 def test_distributed_benchmark_prints_one_and_two_process_rows():
     out = run("bench/bench_distributed.py", "--steps", "10", "--rounds", "1", "--only", "digits")
     rows = [line for line in out.splitlines() if line.startswith("| digits MLP")]

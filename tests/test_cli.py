@@ -95,6 +95,13 @@ def test_unknown_dataset_is_a_clear_error(tmp_path):
     assert r.returncode == 2 and "unknown data set 'mnist-from-the-web'; available: digits, shapes" in r.stderr
 
 
+def test_train_steps_must_be_a_whole_number_and_zero_saves_the_fresh_weights(tmp_path):
+    r = vaestudio("train", "--steps", "-5", runs=tmp_path)
+    assert r.returncode == 2 and "--steps: expected a whole number of steps from 0, got '-5'" in r.stderr
+    r = vaestudio("train", "--steps", "0", "-q", runs=tmp_path)
+    assert r.returncode == 0 and json.loads(r.stdout)["step"] == 0, r.stderr
+
+
 def test_port_in_use_is_a_clear_error(tmp_path):
     b = start_backend_process("--paused")
     try:

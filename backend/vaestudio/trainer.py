@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from vaestudio import checkpoint, distributed, insights, intra_op
+from vaestudio import checkpoint, distributed, insights, intra_op, step_records
 from vaestudio.checkpoint import TrainerState
 from vaestudio.datasets import Dataset
 from vaestudio.devices import autocast, resolve_device
@@ -40,6 +40,7 @@ from vaestudio.projection import LatentView
 from vaestudio.runs import MetricsLog, RunStore, environment
 from vaestudio.schedules import beta_at, lr_at
 from vaestudio.step_metrics import read_scalars
+from vaestudio.step_records import StepRecords
 from vaestudio.train_config import TrainConfig
 from vaestudio.watch import Observation, Watch
 
@@ -122,6 +123,7 @@ class Trainer:
         self.nan_recoveries = 0
         self._metrics_log: MetricsLog | None = None
         self.metric_hooks: list[Callable[[dict], None]] = []  # e.g. TensorBoard; called on this thread
+        self._records = StepRecords()  # steps' metrics not yet in the history, the file and the hooks
         # The dashboard's snapshots, each {"run", "step", ...insights' fields} replaced whole:
         self.latest_dims: dict | None = None  # KL per dimension of a fixed training batch
         self.latest_recons: dict | None = None  # fixed test rows and their reconstructions
@@ -262,6 +264,8 @@ class Trainer:
         for done in waiting:
             done(RuntimeError(f"run {self.run} was stopped before this request ran"))
         self._latent.stop(timeout)
+        if not self._thread.is_alive():
+            self._flush_records()
         if self._metrics_log is not None:
             self._metrics_log.close()
 
@@ -321,6 +325,7 @@ class Trainer:
         self.nan_recoveries = state.nan_recoveries
         self.saved_step = state.step  # it was saved here
         if self.store is not None:  # the steps run before the save, so the history spans the whole run
+            self._flush_records()
             self.history = self.store.load_history(self.run, up_to_step=state.step)
         self._last_good = self._copy_state()
         self._refresh_outputs()
@@ -331,6 +336,7 @@ class Trainer:
             raise RuntimeError("this trainer has no runs folder to save into")
         self.store.save_checkpoint(self.run, *checkpoint.to_tensors(self.resume_state()))
         self.store.update_config(self.run, step=self.step, train=self.config.to_dict())
+        self._flush_records()
         if self._metrics_log is not None:
             self._metrics_log.flush()
         self.saved_step = self.step
@@ -360,6 +366,7 @@ class Trainer:
         self.generator = torch.Generator(device=self.device).manual_seed(distributed.noise_seed(seed))
         self.run = run
         self.saved_step: int | None = None  # the step of the run's checkpoint; None: never saved
+        self._flush_records()  # the old run's last steps, into its own history and file
         self.history = MetricsHistory()  # this run's metrics by step, read by `metrics.history`
         self.step = 0
         self.epoch = 0
@@ -413,7 +420,7 @@ class Trainer:
 
     def _run(self) -> None:
         intra_op.use(self.threads)
-        last_refresh = last_good = last_insights = last_layers = time.perf_counter()
+        last_refresh = last_good = last_insights = last_layers = last_flush = time.perf_counter()
         while True:
             with self._lock:
                 while not (self._stop or self._training or self._pending_steps or self._pending_reset
@@ -431,6 +438,7 @@ class Trainer:
                 if self.snapshot is None or self.snapshot.step != self.step:
                     self._refresh_outputs()  # inference sees exactly the weights training stopped at
                 self._latent.encode_now(self.snapshot)  # and so does the latent stream
+                self._flush_records()
                 if self._metrics_log is not None:
                     self._metrics_log.flush()
             for done in waiters:  # no step runs between the loop's top and here
@@ -480,6 +488,9 @@ class Trainer:
                 pending.remaining -= 1
                 finished_steps = pending.remaining <= 0
             shown = finished_steps and self.streaming  # headless, a train.step's end is shown to no one
+            if finished_steps or now - last_flush >= step_records.FLUSH_S:
+                self._flush_records()  # a live reader of the history sees it at most FLUSH_S behind
+                last_flush = now
             if shown or now - last_refresh >= SNAPSHOT_INTERVAL_S:
                 good = shown or now - last_good >= LAST_GOOD_INTERVAL_S
                 views = shown or now - last_insights >= INSIGHTS_REFRESH_S
@@ -566,22 +577,23 @@ class Trainer:
             "loss": values["loss"], "recon": values["recon"], "kl": values["kl"],
             "lr": lr, "beta": beta, "batch_size": len(x),
             "samples_per_s": samples / span if span > 0 else 0.0,
-            **{k: values[k] for k in out.extras}, **read_scalars(aux),
+            **{k: values[k] for k in out.extras}, **(read_scalars(aux) if aux else {}),
         }
         if "grad_norm" in values:
             metrics["grad_norm"] = values["grad_norm"]
         if cfg.eval_every and self.step % cfg.eval_every == 0 and self.ranks.leader:
             metrics.update(self._evaluate_test())
         self.latest_metrics = metrics
-        record = {k: v for k, v in metrics.items() if k != "run"}
-        self.history.append(record)
-        if self._metrics_log is not None:
-            self._metrics_log.write(record)
-        for hook in self.metric_hooks:
-            hook(metrics)
+        if self._records.add(metrics):  # the history, the file and the hooks get it in batches
+            self._flush_records()
         if layer_grads is not None:
             self._layers_due = False
             self._take_layers(layer_grads, metrics, cfg)
+
+    def _flush_records(self) -> None:
+        """The steps' metrics gathered so far, into the run's history, metrics.jsonl and hooks."""
+        if len(self._records):  # (none before the first build, which has no history yet)
+            self._records.flush(self.history, self._metrics_log, self.metric_hooks)
 
     def _evaluate_test(self) -> dict:
         """The test split's ELBO at the current weights (its first EVAL_MAX_ROWS rows, the same
@@ -633,10 +645,15 @@ class Trainer:
     def _refresh_outputs(self, last_good: bool = True, views: bool = True) -> None:
         """Publish a weights snapshot (which the latent thread encodes from) and, when asked, the
         `dims` and `recons` snapshots and a last-good copy for NaN recovery."""
-        if last_good and all(torch.isfinite(p).all() for p in self.model.parameters()):
+        if last_good and bool(torch.stack([torch.isfinite(p).all() for p in self.model.parameters()]).all()):  # one read
             self._last_good = self._copy_state()
         if self.streaming or self.snapshot is None or self.snapshot.run != self.run:  # headless: no reader
-            state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+            # From a GPU, every tensor is queued for the host at once and waited for once, not each in turn
+            state = {k: v.detach().to("cpu", non_blocking=True, copy=True) for k, v in self.model.state_dict().items()}
+            if self.device.type == "cuda":
+                torch.cuda.current_stream(self.device).synchronize()
+            elif self.device.type == "mps":
+                torch.mps.synchronize()
             version = self.snapshot.version + 1 if self.snapshot else 1
             self.snapshot = Snapshot(version, self.run, self.step, copy.deepcopy(self.spec), state)
             self._latent.offer(self.snapshot)
