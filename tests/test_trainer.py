@@ -10,6 +10,7 @@ from vaestudio.errors import ConfigError
 from vaestudio.train_config import TrainConfig
 from vaestudio.datasets import load_dataset
 from vaestudio.models import ModelSpec
+from vaestudio import trainer as trainer_module
 from vaestudio.trainer import Trainer
 
 
@@ -50,6 +51,27 @@ def test_start_then_pause_reports_where_it_stopped(trainer):
     assert result["state"] == "paused"
     time.sleep(0.3)
     assert trainer.step == result["step"] >= 20
+
+
+@pytest.mark.parametrize("share, interval", [(trainer_module.SNAPSHOT_SHARE, trainer_module.SNAPSHOT_INTERVAL_S),
+                                             (1e-9, trainer_module.SNAPSHOT_MAX_INTERVAL_S)],
+                         ids=["cheap copy", "costly copy"])
+def test_weights_snapshots_come_less_often_where_a_copy_costs_more(monkeypatch, share, interval):
+    """A copy of the weights that would take more than SNAPSHOT_SHARE of the time is made less often
+    (a copy of a large model ten times a second would slow training), but twice a second at least."""
+    monkeypatch.setattr(trainer_module, "SNAPSHOT_SHARE", share)
+    t = Trainer(load_digits(), ModelSpec(latent_dim=2), TrainConfig(batch_size=64))
+    t.start_thread()
+    try:
+        t.start()
+        time.sleep(0.3)
+        first = t.snapshot.version
+        time.sleep(2.0)
+        made = t.snapshot.version - first
+    finally:
+        t.stop()
+    assert t._snapshot_interval == interval
+    assert 2.0 / interval * 0.5 <= made <= 2.0 / interval + 2, made
 
 
 def test_reset_gives_new_weights_and_run_and_step_zero(trainer):

@@ -46,9 +46,13 @@ from vaestudio.watch import Observation, Watch
 
 log = logging.getLogger(__name__)
 
-# Weights snapshot for inference and the latent stream (a copy of a 784-400-20 MLP is ~0.3 ms);
-# the latent subset is encoded from it in its own thread, on its own schedule (latent_refresh.py).
+# Weights snapshot for inference and the latent stream (a copy of a 784-400-20 MLP is ~0.3 ms, of
+# the 28x28 conv ~1 ms); the latent subset is encoded from it in its own thread, on its own schedule
+# (latent_refresh.py). Every SNAPSHOT_INTERVAL_S, or less often where a copy would take more than
+# SNAPSHOT_SHARE of the time, but at least every SNAPSHOT_MAX_INTERVAL_S (the latent stream's 2 Hz).
 SNAPSHOT_INTERVAL_S = 0.1
+SNAPSHOT_SHARE = 0.005
+SNAPSHOT_MAX_INTERVAL_S = 0.5
 LAST_GOOD_INTERVAL_S = 1.0  # weights + optimizer copy to restore after a NaN (~1 ms)
 # `dims` + `recons`: a no-grad encode of 256 + 16 rows, about a third of a training step (0.6 ms on
 # digits, 9 ms on a 784-400-20 MLP): 1.25 Hz keeps them >= 1 Hz and near 1 % of training time
@@ -124,6 +128,7 @@ class Trainer:
         self._metrics_log: MetricsLog | None = None
         self.metric_hooks: list[Callable[[dict], None]] = []  # e.g. TensorBoard; called on this thread
         self._records = StepRecords()  # steps' metrics not yet in the history, the file and the hooks
+        self._snapshot_interval = SNAPSHOT_INTERVAL_S  # longer where a copy of the weights costs more
         # The dashboard's snapshots, each {"run", "step", ...insights' fields} replaced whole:
         self.latest_dims: dict | None = None  # KL per dimension of a fixed training batch
         self.latest_recons: dict | None = None  # fixed test rows and their reconstructions
@@ -491,7 +496,7 @@ class Trainer:
             if finished_steps or now - last_flush >= step_records.FLUSH_S:
                 self._flush_records()  # a live reader of the history sees it at most FLUSH_S behind
                 last_flush = now
-            if shown or now - last_refresh >= SNAPSHOT_INTERVAL_S:
+            if shown or now - last_refresh >= self._snapshot_interval:
                 good = shown or now - last_good >= LAST_GOOD_INTERVAL_S
                 views = shown or now - last_insights >= INSIGHTS_REFRESH_S
                 self._refresh_outputs(last_good=good, views=views)
@@ -649,11 +654,14 @@ class Trainer:
             self._last_good = self._copy_state()
         if self.streaming or self.snapshot is None or self.snapshot.run != self.run:  # headless: no reader
             # From a GPU, every tensor is queued for the host at once and waited for once, not each in turn
+            started = time.perf_counter()
             state = {k: v.detach().to("cpu", non_blocking=True, copy=True) for k, v in self.model.state_dict().items()}
             if self.device.type == "cuda":
                 torch.cuda.current_stream(self.device).synchronize()
             elif self.device.type == "mps":
                 torch.mps.synchronize()
+            cost = time.perf_counter() - started
+            self._snapshot_interval = min(SNAPSHOT_MAX_INTERVAL_S, max(SNAPSHOT_INTERVAL_S, cost / SNAPSHOT_SHARE))
             version = self.snapshot.version + 1 if self.snapshot else 1
             self.snapshot = Snapshot(version, self.run, self.step, copy.deepcopy(self.spec), state)
             self._latent.offer(self.snapshot)
