@@ -29,7 +29,8 @@ from vaestudio.datasets import Dataset, load_dataset
 from vaestudio.datasets.transforms import resize_images
 from vaestudio.models import ModelSpec
 from vaestudio.train_config import TrainConfig
-from vaestudio.trainer import INSIGHTS_REFRESH_S, LAYERS_INTERVAL_S, Trainer
+from vaestudio.trainer import Trainer
+from vaestudio.trainer_outputs import INSIGHTS_REFRESH_S, LAYERS_INTERVAL_S
 
 BATCH = 128
 

@@ -10,7 +10,7 @@ from vaestudio.errors import ConfigError
 from vaestudio.train_config import TrainConfig
 from vaestudio.datasets import load_dataset
 from vaestudio.models import ModelSpec
-from vaestudio import trainer as trainer_module
+from vaestudio import trainer_outputs as trainer_module
 from vaestudio.trainer import Trainer
 
 

@@ -3,7 +3,7 @@ where none is.
 
 Encoding the latent subset (up to 10 000 rows) is the studio's biggest recurring cost: 0.26 s on a
 64x64 conv net, longer than a training step. So the trainer only publishes its weights snapshot (a
-CPU state-dict copy, see trainer.Snapshot) and this component encodes from it, with its own copy of
+CPU state-dict copy, see trainer_outputs.Snapshot) and this component encodes from it, with its own copy of
 the model, on a schedule measured from its own cost:
 
 - where a core is free beside training (`--threads` below the cores), they run serially on it
@@ -101,7 +101,7 @@ class LatentRefresher:
         self.view = LatentView()
         self._cond = threading.Condition()
         self._encode_lock = threading.Lock()  # one encode at a time: model copy, projector, cache
-        self._offered: Any = None  # the newest trainer.Snapshot
+        self._offered: Any = None  # the newest trainer_outputs.Snapshot
         self._urgent = False  # encode everything at once: a new view or a new run
         self._stop = False
         self._thread: threading.Thread | None = None
