@@ -109,12 +109,14 @@ def test_an_empty_history_answers_zero_steps():
 
 odd_records = st.lists(st.fixed_dictionaries(
     {"step": st.integers(1, 40)},
-    optional={"run": st.sampled_from(["a", "b"]), "loss": st.floats(-1e6, 1e6, width=32) | st.none(),
+    optional={"run": st.sampled_from(["a", "b"]) | st.floats(0, 1, width=32),
+              "loss": st.floats(-1e6, 1e6, width=32) | st.none() | st.booleans(),
               "kl": st.floats(0, 10, width=32), "test_loss": st.floats(0, 10, width=32), "flag": st.booleans()}),
     max_size=60)
 training_records = st.lists(  # a run's: the same fields every step, steps rising (a batch may rewind)
-    st.tuples(st.integers(1, 60), st.floats(-1e6, 1e6, width=32), st.floats(0, 10, width=32)), max_size=60,
-).map(lambda rows: [{"run": "r", "step": s, "loss": a, "kl": b} for s, a, b in sorted(rows)])
+    st.tuples(st.integers(1, 60), st.floats(-1e6, 1e6, width=32), st.floats(0, 10, width=32) | st.none() | st.booleans()),
+    max_size=60,
+).map(lambda rows: [{"run": "r", "step": s, "loss": a, "kl": b} for s, a, b in sorted(rows, key=lambda row: row[0])])
 record_lists = training_records | odd_records
 
 

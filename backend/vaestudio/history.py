@@ -112,20 +112,25 @@ class MetricsHistory:
             return start  # a new column, or a field that is neither a number nor a string (the run's name)
         end, last = start, steps[n - 1] if n else None
         while end < len(records) and tuple(records[end]) == keys:
-            step = records[end]["step"]
-            if not isinstance(step, int) or (last is not None and step <= last):
+            record = records[end]
+            step = record["step"]
+            if type(step) is not int or (last is not None and step <= last):
+                break
+            if others and any(not isinstance(record[k], str) for k in others):
                 break
             last, end = step, end + 1
         if end == start:
             return start
         block = records[start:end]
+        values = {}
+        for name in names:
+            column = [r[name] for r in block]
+            if not {type(v) for v in column} <= {float, int}:  # None, a bool, a numpy number...: append()
+                return start
+            values[name] = np.array(column, np.float32)
         if n + len(block) > len(steps):
             self._publish(n, max(2 * len(steps), 1 << (n + len(block) - 1).bit_length()))
             n, steps, columns = self._view
-        try:
-            values = {name: np.array([r[name] for r in block], np.float32) for name in names}
-        except (TypeError, ValueError):  # a field that is a number in the first record only
-            return start
         for name, column in values.items():
             columns[name][n : n + len(block)] = column
         steps[n : n + len(block)] = [r["step"] for r in block]
