@@ -16,11 +16,13 @@ from typing import Callable
 from vaestudio.history import MetricsHistory
 from vaestudio.runs import MetricsLog
 
-FLUSH_S = 0.1  # while training, at the trainer's snapshot tick
+FLUSH_S = 0.1  # while training: how far the live history and the hooks may trail the step counter
 FLUSH_RECORDS = 256  # a bound for steps run with no tick (a follower rank, a long blocking call)
 
 
 class StepRecords:
+    """The records a step handed over and no flush has passed on yet (on the trainer's thread only)."""
+
     def __init__(self) -> None:
         self._pending: list[dict] = []
 
