@@ -173,7 +173,7 @@ class LatentRefresher:
 
     def encode_due(self) -> None:
         """Inline (no core free beside training): the frame the schedule says is due, if any, on the
-        caller's thread (the trainer's, between two steps); a clock read and nothing else when none is."""
+        caller's thread (the trainer's, between two steps); a lock and a clock read when none is."""
         if not self.inline or self._model is None:
             return
         with self._cond:

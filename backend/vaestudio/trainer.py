@@ -310,7 +310,6 @@ class Trainer(TrainerOutputs):
         self.nan_recoveries = state.nan_recoveries
         self.saved_step = state.step  # it was saved here
         if self.store is not None:  # the steps run before the save, so the history spans the whole run
-            self._flush_records()
             self.history = self.store.load_history(self.run, up_to_step=state.step)
         self._last_good = self._copy_state()
         self._refresh_outputs()
@@ -321,9 +320,7 @@ class Trainer(TrainerOutputs):
             raise RuntimeError("this trainer has no runs folder to save into")
         self.store.save_checkpoint(self.run, *checkpoint.to_tensors(self.resume_state()))
         self.store.update_config(self.run, step=self.step, train=self.config.to_dict())
-        self._flush_records()
-        if self._metrics_log is not None:
-            self._metrics_log.flush()
+        self._flush_records(to_disk=True)
         self.saved_step = self.step
         self.emit("log", level="info", event="saved", message=f"saved {self.run} at step {self.step}")
         return {"run": self.run, "step": self.step}
@@ -423,9 +420,7 @@ class Trainer(TrainerOutputs):
                 if self.snapshot is None or self.snapshot.step != self.step:
                     self._refresh_outputs()  # inference sees exactly the weights training stopped at
                 self._latent.encode_now(self.snapshot)  # and so does the latent stream
-                self._flush_records()
-                if self._metrics_log is not None:
-                    self._metrics_log.flush()
+                self._flush_records(to_disk=True)
             for done in waiters:  # no step runs between the loop's top and here
                 done({"state": self.state, "step": self.step})
             if waiters:
@@ -575,10 +570,13 @@ class Trainer(TrainerOutputs):
             self._layers_due = False
             self._take_layers(layer_grads, metrics, cfg)
 
-    def _flush_records(self) -> None:
-        """The steps' metrics gathered so far, into the run's history, metrics.jsonl and hooks."""
+    def _flush_records(self, to_disk: bool = False) -> None:
+        """The steps' metrics gathered so far, into the run's history, metrics.jsonl and hooks;
+        `to_disk`: and the file written through to the OS (a pause, a save)."""
         if len(self._records):  # (none before the first build, which has no history yet)
             self._records.flush(self.history, self._metrics_log, self.metric_hooks)
+        if to_disk and self._metrics_log is not None:
+            self._metrics_log.flush()
 
     def _recover_from_nan(self, what: str) -> None:
         """Skip the step, restore the last good weights and optimizer state, halve lr, tell everyone.

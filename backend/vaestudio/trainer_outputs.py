@@ -28,7 +28,7 @@ from vaestudio.models import ModelSpec
 from vaestudio.train_config import TrainConfig
 from vaestudio.watch import Observation
 
-log = logging.getLogger("vaestudio.trainer")
+log = logging.getLogger("vaestudio.trainer")  # its warnings are the trainer's, as before the split
 
 # Weights snapshot for inference and the latent stream (a copy of a 784-400-20 MLP is ~0.3 ms, of
 # the 28x28 conv ~1 ms); the latent subset is encoded from it in its own thread, on its own schedule

@@ -135,7 +135,7 @@ class VQVAE(BaseVAE):
         if not self.hparams.ema:
             kl = kl + codebook_loss
         # (K,) rows per code; not bincount, which on a GPU waits for the device to size its output
-        counts = torch.zeros(self.codebook.shape[0], device=idx.device).index_add_(0, idx, torch.ones_like(idx, dtype=torch.float))
+        counts = torch.zeros_like(self.usage).index_add_(0, idx, torch.ones_like(idx, dtype=self.usage.dtype))
         share = counts / counts.sum()  # (K,)
         if self.training:
             with torch.no_grad():
