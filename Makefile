@@ -13,6 +13,7 @@ test: venv
 bench: venv
 	.venv/bin/python bench/bench_scale.py
 	.venv/bin/python bench/bench_step_overhead.py
+	.venv/bin/python bench/bench_optimizer.py
 	.venv/bin/python bench/bench_decode_load.py
 	.venv/bin/python bench/bench_startup.py
 	.venv/bin/python bench/bench_distributed.py

@@ -109,3 +109,9 @@ def test_decode_load_benchmark_prints_latency_and_training_under_load():
               "--only", "digits")
     rows = [line for line in out.splitlines() if line.startswith("| digits")]
     assert len(rows) == 1 and "p50/p99 under load ms" in out and "answered/sent" in out, out
+
+
+def test_optimizer_benchmark_prints_the_default_and_the_runs_optimiser():
+    out = run("bench/bench_optimizer.py", "--seconds", "0.05", "--rounds", "1", "--only", "digits")
+    rows = [line for line in out.splitlines() if line.startswith("| digits, MLP")]
+    assert len(rows) == 1 and rows[0].rstrip().endswith("x |"), out

@@ -38,6 +38,7 @@ from vaestudio.history import MetricsHistory
 from vaestudio.latent_refresh import LatentRefresher, available_cores, core_free
 from vaestudio.mirror import Leader
 from vaestudio.models import BaseVAE, ModelSpec, build_model, fit_spec
+from vaestudio.optimizers import load_optimizer_state, make_optimizer
 from vaestudio.projection import LatentView
 from vaestudio.runs import MetricsLog, RunStore, environment
 from vaestudio.schedules import beta_at, lr_at
@@ -299,7 +300,7 @@ class Trainer(TrainerOutputs):
     def restore(self, state: TrainerState) -> None:
         """Continues from a saved state of this run (before the thread starts)."""
         self.model.load_state_dict(state.model)
-        self.optimizer.load_state_dict(state.optimizer)
+        load_optimizer_state(self.optimizer, state.optimizer)
         if state.aux_optimizer:
             self.model.load_aux_optimizer_state(state.aux_optimizer)
         self.generator.set_state(state.generator)
@@ -343,7 +344,7 @@ class Trainer(TrainerOutputs):
                                   "train it in one process (without --nproc)")
             self._step_model = distributed.data_parallel(self.model, self.device)
             self._leader_owned = distributed.leader_owned(self.model)
-        self.optimizer = self._make_optimizer()
+        self.optimizer = make_optimizer(self.config, self.model.parameters(), self.device)
         # the reparameterisation noise: each rank its own, rank 0 the single-process run's
         self.generator = torch.Generator(device=self.device).manual_seed(distributed.noise_seed(seed))
         self.run = run
@@ -369,14 +370,6 @@ class Trainer(TrainerOutputs):
             self._metrics_log = MetricsLog(self.store.folder(run) / "metrics.jsonl")
         self._refresh_outputs()  # a new run: its own PCA basis (LatentRefresher starts afresh)
         self._latent.encode_now(self.snapshot)
-
-    def _make_optimizer(self) -> torch.optim.Optimizer:
-        c, params = self.config, self.model.parameters()
-        if c.optimizer == "adamw":
-            return torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
-        if c.optimizer == "sgd":
-            return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
-        return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
 
     def _shuffle(self) -> torch.Tensor:
         """This epoch's order of the training rows (N_train,), the same on every rank, on the device:
@@ -526,7 +519,9 @@ class Trainer(TrainerOutputs):
         if cfg.grad_clip > 0:  # the norm stays on the device until the read below
             scalars["grad_norm"] = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         values = read_scalars(scalars, distributed.average if self.ranks.parallel else None)
-        bad = next((k for k in ("loss", "grad_norm") if k in values and not math.isfinite(values[k])), None)
+        bad = "loss" if not math.isfinite(values["loss"]) else None
+        if bad is None and "grad_norm" in values and not math.isfinite(values["grad_norm"]):
+            bad = "grad_norm"
         if bad is not None:  # every rank read the same averaged values: all of them skip this step
             self.optimizer.zero_grad(set_to_none=True)
             self._recover_from_nan(f"{'loss' if bad == 'loss' else 'gradient norm'} was {values[bad]}")
@@ -539,7 +534,8 @@ class Trainer(TrainerOutputs):
             distributed.sync_from_leader(self._leader_owned)
         self.step += 1
         # samples/s over the last second, every rank's rows: a running sum, so a step costs O(1) here
-        seen = len(x) * self.ranks.world_size
+        rows = x.shape[0]  # (Tensor.__len__ is a Python call: ~1.5 us)
+        seen = rows * self.ranks.world_size
         now = time.perf_counter()
         window = self._rate_window
         if not window:  # a run's first step: its own duration gives the rate
@@ -555,7 +551,7 @@ class Trainer(TrainerOutputs):
         metrics = {
             "run": self.run, "step": self.step, "epoch": self.epoch,
             "loss": values["loss"], "recon": values["recon"], "kl": values["kl"],
-            "lr": lr, "beta": beta, "batch_size": len(x),
+            "lr": lr, "beta": beta, "batch_size": rows,
             "samples_per_s": samples / span if span > 0 else 0.0,
             **{k: values[k] for k in out.extras}, **(read_scalars(aux) if aux else {}),
         }
@@ -586,7 +582,7 @@ class Trainer(TrainerOutputs):
         if self.ranks.parallel:
             model_state, optim_state = distributed.from_leader(self._last_good if self.ranks.leader else None)
         self.model.load_state_dict(model_state)
-        self.optimizer.load_state_dict(optim_state)
+        load_optimizer_state(self.optimizer, optim_state)
         self.nan_recoveries += 1
         with self._lock:
             self.config.lr = max(self.config.lr * 0.5, 1e-7)

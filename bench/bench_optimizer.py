@@ -1,0 +1,68 @@
+"""What the fused optimiser kernel gives a run: samples/s of a bare loop on each implementation.
+
+    .venv/bin/python bench/bench_optimizer.py [--seconds 1] [--rounds 5] [--threads 1] [--only digits ...]
+
+For each model x data, in one process, two bare loops (bare_loop.py) of the same model and data:
+one with a run's optimiser (vaestudio.optimizers: Adam on PyTorch's fused kernel where torch has
+it), one with Adam's default implementation, as `torch.optim.Adam(params, lr=1e-3)` gives it;
+windows of each in turn, medians of --rounds. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bare_loop import BareLoop  # noqa: E402
+from bench_scale import make_images  # noqa: E402
+
+from vaestudio.models import ModelSpec  # noqa: E402
+
+
+def cases(npy: str) -> dict[str, tuple[str, dict, ModelSpec, int]]:
+    return {
+        "digits": ("digits, MLP 64-256-128-2, batch 128", {"name": "digits"}, ModelSpec(latent_dim=2), 128),
+        "mlp784": ("10k 28x28, MLP 784-400-20, batch 128", {"name": "file", "path": npy},
+                   ModelSpec(latent_dim=20, hidden=(400,)), 128),
+        "conv28": ("10k 28x28, conv (default), z 20, batch 64", {"name": "file", "path": npy},
+                   ModelSpec(latent_dim=20, arch="conv"), 64),
+        "shapes": ("shapes 64x64, default MLP, batch 128", {"name": "shapes"}, ModelSpec(latent_dim=2), 128),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--seconds", type=float, default=1.0, help="seconds of each window")
+    p.add_argument("--rounds", type=int, default=5, help="windows of each loop (medians)")
+    p.add_argument("--threads", type=int, default=1, help="intra-op threads of both loops")
+    p.add_argument("--only", nargs="+", metavar="CASE", help="a subset of: digits mlp784 conv28 shapes")
+    args = p.parse_args()
+    print(f"torch {torch.__version__} on CPU, {args.threads} thread(s); samples/s of a bare loop, medians of "
+          f"{args.rounds} windows of {args.seconds:g} s")
+    print()
+    print("| model x data | Adam, default implementation | a run's optimiser | gain |")
+    print("|---|---:|---:|---:|")
+    with tempfile.TemporaryDirectory(prefix="bench-optimizer-") as tmp:
+        chosen = cases(make_images(Path(tmp)))
+        for name in args.only or list(chosen):
+            label, data, spec, batch = chosen[name]
+            studio = BareLoop(data, spec, batch, args.threads)
+            default = BareLoop(data, spec, batch, args.threads)
+            default.opt = torch.optim.Adam(default.model.parameters(), lr=1e-3)
+            rates: dict[str, list[float]] = {"default": [], "studio": []}
+            for _ in range(args.rounds):
+                rates["default"].append(default.run(args.seconds))
+                rates["studio"].append(studio.run(args.seconds))
+            a, b = statistics.median(rates["default"]), statistics.median(rates["studio"])
+            fused = bool(studio.opt.param_groups[0].get("fused"))
+            print(f"| {label} | {a:,.0f} | {b:,.0f}{' (fused)' if fused else ''} | {b / a:.2f}x |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

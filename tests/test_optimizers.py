@@ -1,0 +1,98 @@
+"""A run's optimiser: the fused kernel where torch has one, the same steps as the default one, and
+optimiser states that load across the two (runs saved before the fused kernel, or on a machine
+with another choice)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from vaestudio import optimizers
+from vaestudio.optimizers import fused_available, load_optimizer_state, make_optimizer
+from vaestudio.train_config import TrainConfig
+
+CPU = torch.device("cpu")
+
+
+def small_net(seed: int = 0) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3))
+
+
+def train(net: torch.nn.Module, opt: torch.optim.Optimizer, steps: int, seed: int = 1) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        x = torch.randn(32, 6, generator=gen)
+        opt.zero_grad(set_to_none=True)
+        net(x).pow(2).mean().backward()
+        opt.step()
+
+
+@pytest.mark.parametrize("kind", ["adam", "adamw", "sgd"])
+def test_each_optimiser_has_the_runs_settings_and_the_fused_kernel_where_torch_has_one(kind):
+    config = TrainConfig(optimizer=kind, lr=3e-3, weight_decay=0.01, momentum=0.8)
+    opt = make_optimizer(config, small_net().parameters(), CPU)
+    group = opt.param_groups[0]
+    assert type(opt).__name__.lower() == kind
+    assert (group["lr"], group["weight_decay"]) == (3e-3, 0.01)
+    if kind == "sgd":
+        assert group["momentum"] == 0.8
+    assert bool(group.get("fused")) == fused_available(type(opt), CPU)
+    major, minor = (int(v) for v in torch.__version__.split(".")[:2])
+    if (major, minor) >= (2, 4):  # the CPU kernels came with torch 2.4
+        assert group["fused"] is True
+
+
+@pytest.mark.parametrize("kind", ["adam", "adamw", "sgd"])
+def test_the_fused_kernel_takes_the_same_steps_as_the_default_implementation(kind, monkeypatch):
+    config = TrainConfig(optimizer=kind, lr=1e-2, weight_decay=0.01, momentum=0.9)
+    fused_net, plain_net = small_net(), small_net()
+    fused = make_optimizer(config, fused_net.parameters(), CPU)
+    monkeypatch.setattr(optimizers, "fused_available", lambda kind, device: False)  # as on an older torch
+    plain = make_optimizer(config, plain_net.parameters(), CPU)
+    assert fused.param_groups[0]["fused"] and not plain.param_groups[0]["fused"]
+    train(fused_net, fused, 50)
+    train(plain_net, plain, 50)
+    before = small_net()
+    for a, b, start in zip(fused_net.parameters(), plain_net.parameters(), before.parameters()):
+        assert not torch.equal(a, start)  # it trained
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_a_default_optimisers_state_resumes_on_the_fused_kernel_and_continues_the_same_run():
+    """A run saved before the fused kernel (its groups say fused=False), resumed now."""
+    config = TrainConfig(lr=1e-2)
+    old_net = small_net()
+    old = torch.optim.Adam(old_net.parameters(), lr=1e-2)
+    train(old_net, old, 20)
+    saved_weights, saved_state = copy.deepcopy(old_net.state_dict()), copy.deepcopy(old.state_dict())
+    assert saved_state["param_groups"][0]["fused"] in (None, False)
+
+    resumed_net = small_net(seed=7)
+    resumed_net.load_state_dict(saved_weights)
+    resumed = make_optimizer(config, resumed_net.parameters(), CPU)
+    load_optimizer_state(resumed, saved_state)
+    assert resumed.param_groups[0]["fused"] is True  # this machine's choice, not the saved one
+    assert int(resumed.state[next(resumed_net.parameters())]["step"]) == 20
+
+    train(old_net, old, 20, seed=2)
+    train(resumed_net, resumed, 20, seed=2)
+    for a, b in zip(resumed_net.parameters(), old_net.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_a_fused_state_loads_where_the_optimiser_has_no_fused_kernel():
+    """A run saved on the fused kernel, resumed by an optimiser without one (another device, an
+    older torch): the saved groups' fused=True must not carry over, or its first step would fail."""
+    net = small_net()
+    fused = make_optimizer(TrainConfig(lr=1e-2), net.parameters(), CPU)
+    train(net, fused, 5)
+    plain = torch.optim.Adam(net.parameters(), lr=1e-2)
+    load_optimizer_state(plain, fused.state_dict())
+    assert not plain.param_groups[0]["fused"]
+    before = [p.detach().clone() for p in net.parameters()]
+    train(net, plain, 3)
+    assert int(plain.state[next(net.parameters())]["step"]) == 8
+    assert all(not torch.equal(a, b) for a, b in zip(net.parameters(), before))
