@@ -108,7 +108,7 @@ def timed_serve(t0: float, argv: list[str]) -> int:
     stamp(listener, "Listener", "bind")
     stamp(loading, "load_data", "load_data")
     stamp(trainer, "build_model", "build_model")
-    stamp(trainer.Trainer, "_make_optimizer", "optimizer")
+    stamp(trainer, "make_optimizer", "optimizer")
     stamp(vaestudio.server.Server, "serve_forever", "serve")
     return cli.main(argv)
 

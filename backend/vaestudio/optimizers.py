@@ -1,11 +1,12 @@
 """A run's optimiser: Adam, AdamW or SGD, on PyTorch's fused kernel where the device has one.
 
-The default implementation updates the parameters one tensor at a time, several small kernels for
-each: on the CPU that was 27 % of a digits MLP step, and on a GPU it is many kernel launches per
-step, where small models are bound by launches already. The fused kernel does the same update,
-the same math to float rounding, in one pass per parameter list: 10-18 % more samples/s for the
-MLPs on the CPU (bench/bench_optimizer.py). PyTorch has it on the CPU since 2.4; an older torch, or
-a device without one, gets the default implementation.
+On the CPU the default implementation updates the parameters one tensor at a time, several small
+kernels for each: over a quarter of a digits MLP step. On a GPU the default groups the tensors but
+still launches several kernels a step, and small models there are bound by launches already. The fused kernel does the
+same update, the same math to float rounding, in one pass per parameter list: 15-22 % more
+samples/s for the MLPs on the CPU and 3-5 % for the conv net (bench/bench_optimizer.py, 1 and 2
+threads). PyTorch has it on the CPU since 2.4; an older torch, or a device without one, gets the
+default implementation.
 
 The choice belongs to the machine, not to the run: a checkpoint's optimiser state records it in
 its parameter groups, so loading one (a resume, the NaN recovery) keeps this machine's choice.
