@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from vaestudio import optimizers
+from vaestudio.models import ModelSpec, build_model
 from vaestudio.optimizers import fused_available, load_optimizer_state, make_optimizer
 from vaestudio.train_config import TrainConfig
 
@@ -96,3 +97,46 @@ def test_a_fused_state_loads_where_the_optimiser_has_no_fused_kernel():
     train(net, plain, 3)
     assert int(plain.state[next(net.parameters())]["step"]) == 8
     assert all(not torch.equal(a, b) for a, b in zip(net.parameters(), before))
+
+
+def test_factor_vaes_discriminator_trains_on_the_fused_kernel_and_resumes_a_default_adams_state():
+    """Its own Adam is made at first use, on the device the model went to; a run saved before it
+    ran fused (its groups say fused=False) resumes onto the fused kernel."""
+    spec = ModelSpec(name="factor_vae", input_dim=64, image_shape=(8, 8), latent_dim=2, hidden=(32,))
+    torch.manual_seed(0)
+    old = build_model(spec)
+    old._disc_optimizer = torch.optim.Adam(old.discriminator.parameters(), lr=old.hparams.disc_lr, betas=(0.5, 0.9))
+    x = torch.rand(16, 64, generator=torch.Generator().manual_seed(1))
+    for _ in range(3):
+        out = old(x, generator=torch.Generator().manual_seed(2))
+        old.after_step(x, None, out, torch.Generator().manual_seed(3))
+    resumed = build_model(spec)
+    resumed.load_state_dict(old.state_dict())
+    resumed.load_aux_optimizer_state(old.aux_optimizer_state())
+    assert resumed.disc_optimizer.param_groups[0]["fused"] is fused_available(torch.optim.Adam, CPU)
+    assert resumed.disc_optimizer.param_groups[0]["betas"] == (0.5, 0.9)
+    for model in (old, resumed):
+        out = model(x, generator=torch.Generator().manual_seed(4))
+        model.after_step(x, None, out, torch.Generator().manual_seed(5))
+    # the moments carried over (a fresh Adam would hold this step's gradient alone) ...
+    for p_new, p_old in zip(resumed.discriminator.parameters(), old.discriminator.parameters()):
+        new, was = resumed.disc_optimizer.state[p_new], old.disc_optimizer.state[p_old]
+        assert int(new["step"]) == int(was["step"]) == 4
+        for slot in ("exp_avg", "exp_avg_sq"):
+            torch.testing.assert_close(new[slot], was[slot], rtol=1e-4, atol=1e-9)
+        # ... and the weights agree to well within one step (lr 1e-4; where a gradient is ~0 Adam's
+        # ratio m / sqrt(v) amplifies the two kernels' rounding)
+        torch.testing.assert_close(p_new, p_old, rtol=0, atol=0.6 * old.hparams.disc_lr)
+
+
+def test_a_loaded_state_is_the_optimisers_own_copy():
+    """The NaN recovery loads its last good copy and may need it again: training on must not move it."""
+    net = small_net()
+    opt = make_optimizer(TrainConfig(lr=1e-2), net.parameters(), CPU)
+    train(net, opt, 3)
+    kept = copy.deepcopy(opt.state_dict())
+    load_optimizer_state(opt, kept)
+    train(net, opt, 2)
+    slots = kept["state"][0]
+    assert int(slots["step"]) == 3
+    assert not torch.equal(slots["exp_avg"], opt.state[next(net.parameters())]["exp_avg"])

@@ -14,6 +14,7 @@ its parameter groups, so loading one (a resume, the NaN recovery) keeps this mac
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Iterable
 
@@ -51,7 +52,12 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, state: dict) -> None:
     """optimizer.load_state_dict(state), keeping this optimizer's implementation: the saved groups
     carry the saving machine's (a fused GPU run resumed where there is no fused kernel must not ask
     for one). The flags are set before loading, so that PyTorch places each Adam `step` counter
-    where the implementation wants it (on the parameter's device for the fused kernel)."""
+    where the implementation wants it (on the parameter's device for the fused kernel).
+
+    `state` is copied first: PyTorch's load_state_dict keeps the given tensors wherever their
+    device and dtype already fit, so the optimiser would update them in place, and a copy kept for
+    later (the NaN recovery's last good state) would move on with training."""
+    state = copy.deepcopy(state)
     ours = [{k: g[k] for k in ("fused", "foreach") if k in g} for g in optimizer.param_groups]
     groups = [{**saved, **keep} for saved, keep in zip(state["param_groups"], ours)]
     optimizer.load_state_dict({**state, "param_groups": groups})

@@ -27,6 +27,7 @@ from torch import nn
 from torch.func import functional_call
 
 from vaestudio.models.base import BaseVAE, ModelOutput
+from vaestudio.optimizers import fused_available, load_optimizer_state
 from vaestudio.setting import described, integer, number
 
 
@@ -69,7 +70,19 @@ class FactorVAE(BaseVAE):
             width = p.disc_hidden
         layers.append(nn.Linear(width, 2))  # logits: [from q(z), from prod_j q(z_j)]
         self.discriminator = nn.Sequential(*layers)
-        self.disc_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=p.disc_lr, betas=(0.5, 0.9))
+        self._disc_optimizer: torch.optim.Adam | None = None  # made at its first use: see disc_optimizer
+
+    @property
+    def disc_optimizer(self) -> torch.optim.Adam:
+        """The discriminator's own Adam. It is made at its first use (a step, a save, a resume),
+        when the model is on its device already: that device decides whether it runs on the fused
+        kernel (optimizers.py; 5-8 % of a digits step here)."""
+        if self._disc_optimizer is None:
+            device = next(self.discriminator.parameters()).device
+            fused = {"fused": True} if fused_available(torch.optim.Adam, device) else {}
+            self._disc_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=self.hparams.disc_lr,
+                                                    betas=(0.5, 0.9), **fused)
+        return self._disc_optimizer
 
     def forward(self, x, y=None, beta: float = 1.0, generator=None, step: int = 0) -> ModelOutput:
         out = super().forward(x, y, beta=1.0, generator=generator, step=step)
@@ -100,5 +113,5 @@ class FactorVAE(BaseVAE):
         return self.disc_optimizer.state_dict()
 
     def load_aux_optimizer_state(self, state: dict[str, Any]) -> None:
-        if state:
-            self.disc_optimizer.load_state_dict(state)
+        if state:  # saved by this or another machine, on the fused kernel or not: this one's choice stays
+            load_optimizer_state(self.disc_optimizer, state)
