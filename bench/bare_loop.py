@@ -1,7 +1,8 @@
 """A bare PyTorch training loop: what the studio's trainer is measured against.
 
-The same model, optimiser (a run's default: Adam, lr 1e-3, fused where torch has the kernel), batch and data as a run, nothing else: no server, no
-streams, no snapshots. It reads the loss back every step, as the trainer does.
+The same model, optimiser (a run's default: Adam, lr 1e-3, fused where torch has the kernel),
+batch and data as a run, nothing else: no server, no streams, no snapshots. It reads the loss back
+every step, as the trainer does.
 
 Run it in its own process (bench_scale.py does) so that OpenMP's wait policy, which is fixed when
 torch loads, can be chosen per measurement:

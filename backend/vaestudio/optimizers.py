@@ -2,11 +2,11 @@
 
 On the CPU the default implementation updates the parameters one tensor at a time, several small
 kernels for each: over a quarter of a digits MLP step. On a GPU the default groups the tensors but
-still launches several kernels a step, and small models there are bound by launches already. The fused kernel does the
-same update, the same math to float rounding, in one pass per parameter list: 15-22 % more
-samples/s for the MLPs on the CPU and 3-5 % for the conv net (bench/bench_optimizer.py, 1 and 2
-threads). PyTorch has it on the CPU since 2.4; an older torch, or a device without one, gets the
-default implementation.
+still launches several kernels a step, and small models there are bound by launches already. The
+fused kernel does the same update, the same math to float rounding, in one pass per parameter
+list: 15-22 % more samples/s for the MLPs on the CPU and 3-5 % for the conv net
+(bench/bench_optimizer.py, 1 and 2 threads). PyTorch has it on the CPU since 2.4; an older torch,
+or a device without one, gets the default implementation.
 
 The choice belongs to the machine, not to the run: a checkpoint's optimiser state records it in
 its parameter groups, so loading one (a resume, the NaN recovery) keeps this machine's choice.
