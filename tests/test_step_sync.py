@@ -1,9 +1,10 @@
 """A training step reads one value back from the device, and keeps its data there.
 
 On a GPU each read (float(t), t.item(), bool(t), t.tolist(), t.cpu()) waits for every queued kernel;
-the step stacks its scalars and reads them once (step_metrics.py). On the CPU the reads are counted
-with a TorchFunctionMode, which sees every tensor method call; on a CUDA machine torch's own
-sync-debug mode counts the real synchronisations."""
+the step stacks its scalars and reads them once (step_metrics.py). On the CPU, where a read waits for
+nothing, a trainer reads each scalar by itself instead; these tests switch it to the one-read path a
+GPU takes (read_each False) and count its reads with a TorchFunctionMode, which sees every tensor
+method call; on a CUDA machine torch's own sync-debug mode counts the real synchronisations."""
 
 import warnings
 
@@ -59,9 +60,11 @@ def optimizer_step_counters(trainer: Trainer) -> list[torch.Tensor]:
     return [s["step"] for s in trainer.optimizer.state.values() if torch.is_tensor(s.get("step"))]
 
 
-def headless(config: TrainConfig, model: str = "vae") -> Trainer:
+def headless(config: TrainConfig, model: str = "vae", read_each: bool = False) -> Trainer:
+    """A headless trainer on digits, reading its step's scalars as on a GPU unless `read_each`."""
     t = Trainer(load_dataset("digits"), ModelSpec(name=model, latent_dim=2), config)
     t.streaming = t.insights_on = False
+    t.read_each = read_each
     t._train_step(t.config)  # the optimizer's state exists from here on
     return t
 
@@ -125,6 +128,26 @@ def test_read_scalars_keeps_order_passes_floats_through_and_applies_the_reductio
     doubled = read_scalars(values, reduce=lambda packed: packed.mul_(2))
     assert list(doubled) == ["loss", "capacity", "kl"]
     assert doubled == {"loss": 4.0, "capacity": 0.5, "kl": 2.0}  # floats are no device values: untouched
+
+
+def test_read_scalars_each_reads_the_same_values_in_the_same_order():
+    values = {"loss": torch.tensor(2.5), "capacity": 0.5, "kl": torch.tensor(1.0, dtype=torch.bfloat16)}
+    each = read_scalars(values, each=True)
+    assert list(each) == ["loss", "capacity", "kl"] and each == read_scalars(values)
+    assert all(type(v) is float for v in each.values())
+
+
+@pytest.mark.parametrize("model", ["vae", "factor_vae"])
+def test_a_cpu_trainer_reads_each_scalar_and_records_what_the_one_read_would(model):
+    assert Trainer(load_dataset("digits"), ModelSpec(latent_dim=2), TrainConfig()).read_each  # the CPU's default
+    twins = [headless(TrainConfig(batch_size=32, grad_clip=1.0), model, read_each=each) for each in (True, False)]
+    for t in twins:
+        for _ in range(3):
+            t._train_step(t.config)
+    each, stacked = (t.latest_metrics for t in twins)
+    assert set(each) == set(stacked) and {"loss", "recon", "kl", "grad_norm"} <= set(each)
+    own = ("run", "samples_per_s")  # each run's id and timing; the same seed and steps give all else equal
+    assert {k: v for k, v in each.items() if k not in own} == {k: v for k, v in stacked.items() if k not in own}
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

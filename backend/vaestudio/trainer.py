@@ -87,6 +87,9 @@ class Trainer(TrainerOutputs):
         self.device = resolve_device(config.device)
         self.x = dataset.x.to(self.device)  # (N, D) whole data set on the device
         self.labels = dataset.labels.to(self.device) if dataset.labels is not None else None  # (N,)
+        # a step's scalars: read one by one where a read waits for nothing (the CPU), else stacked and
+        # read once (step_metrics.py); tests set it False to check the one-read path on the CPU
+        self.read_each = self.device.type == "cpu"
 
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
@@ -518,7 +521,7 @@ class Trainer(TrainerOutputs):
         scalars: dict[str, torch.Tensor | float] = {"loss": loss, "recon": out.recon, "kl": out.kl, **out.extras}
         if cfg.grad_clip > 0:  # the norm stays on the device until the read below
             scalars["grad_norm"] = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
-        values = read_scalars(scalars, distributed.average if self.ranks.parallel else None)
+        values = read_scalars(scalars, distributed.average if self.ranks.parallel else None, each=self.read_each)
         bad = "loss" if not math.isfinite(values["loss"]) else None
         if bad is None and "grad_norm" in values and not math.isfinite(values["grad_norm"]):
             bad = "grad_norm"
@@ -553,7 +556,7 @@ class Trainer(TrainerOutputs):
             "loss": values["loss"], "recon": values["recon"], "kl": values["kl"],
             "lr": lr, "beta": beta, "batch_size": rows,
             "samples_per_s": samples / span if span > 0 else 0.0,
-            **{k: values[k] for k in out.extras}, **(read_scalars(aux) if aux else {}),
+            **{k: values[k] for k in out.extras}, **(read_scalars(aux, each=self.read_each) if aux else {}),
         }
         if "grad_norm" in values:
             metrics["grad_norm"] = values["grad_norm"]
