@@ -92,9 +92,11 @@ def test_the_chart_is_operated_as_a_user_does(late_report):
     lo, hi = after["x_span"]
     zlo, zhi = after["x_span_zoomed"]
     assert lo <= zlo < zhi <= hi and (zhi - zlo) < 0.75 * (hi - lo), (after["x_span"], after["x_span_zoomed"])
-    # A double-click shows the whole run again; a drag over 0.2–0.5 of the plot shows those steps.
+    # A double-click shows the whole run again; a drag over 0.2–0.5 of the plot shows the steps that
+    # were under it when pressed, though the live run grew while the button was held.
     rlo, rhi = after["x_span_reset"]
     assert rlo <= 2 and rhi >= zhi, after["x_span_reset"]
+    assert after["last_step_at_release"] > rhi, "the run grew during the drag (else nothing here is tested)"
     dlo, dhi = after["x_span_dragged"]
     width = rhi - rlo
     assert dlo == pytest.approx(rlo + 0.2 * width, abs=0.03 * width), (after["x_span_reset"], dlo)

@@ -193,7 +193,10 @@ func _draw() -> void:
 	drawn = {}
 	var plot: Rect2 = plot_rect()
 	var full: Vector2 = _full_span()
-	x_span = zoom if zoom != Vector2.ZERO else full
+	# While a drag is held the steps under it stay put: a live run would otherwise widen the span
+	# and slide the band's steps away from those the user pressed on.
+	if _drag_from < 0.0 or x_span == Vector2.ZERO:
+		x_span = zoom if zoom != Vector2.ZERO else full
 	if x_span == Vector2.ZERO or plot.size.x < 20.0 or plot.size.y < 20.0:
 		_text(
 			plot.get_center() - Vector2(60.0, 0.0), "waiting for metrics…", StudioPalette.TEXT_DIM

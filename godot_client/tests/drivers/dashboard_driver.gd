@@ -8,10 +8,13 @@ extends Node
 ## backend), then with mouse events through Input.parse_input_event: ticks series NAME in the
 ## legend, clicks the smoothing slider at weight W, turns the wheel N notches over the chart's
 ## middle, double-clicks it (the whole run) and drags from F0 to F1 of its width (a range of
-## steps), and rests the pointer at FX of its width (--dash-large-recons: ticks "large" on the
-## reconstructions strip first). [method report] says what was shown.
+## steps; the button held for HOLD_FRAMES while the run grows), and rests the pointer at FX of
+## its width (--dash-large-recons: ticks "large" on the reconstructions strip first).
+## [method report] says what was shown.
 
 const SETTLE_FRAMES: int = 3
+## Frames a drag's button is held: long enough for a live run to add steps.
+const HOLD_FRAMES: int = 12
 
 var view: DashboardView
 ## The training controls' Run/Pause button, for --dash-resume.
@@ -87,18 +90,33 @@ func _process(_delta: float) -> void:
 			_next()
 		5:
 			if _drag.size() == 2:
-				_after["x_span_reset"] = _span(view.chart_panel.chart.x_span)
-				_drag_across(_plot_point(_drag[0]), _plot_point(_drag[1]))
+				# The span the press lands on (a live run may widen it before the events are handled).
+				view.chart_panel.chart.gui_input.connect(_on_chart_input)
+				_press_and_move(_plot_point(_drag[0]), _plot_point(_drag[1]))
 			_next()
+			_wait = HOLD_FRAMES  # the button stays down while the live run grows
 		6:
+			if _drag.size() == 2:
+				var steps: PackedFloat64Array = StudioSession.metrics_history.steps_of("loss")
+				_after["last_step_at_release"] = steps[-1] if not steps.is_empty() else -1.0
+				_button(_plot_point(_drag[1]), false)
+			_next()
+		7:
 			_after["x_span_dragged"] = _span(view.chart_panel.chart.x_span)
 			if _hover >= 0.0:
 				_move(_plot_point(_hover))
 			_next()
-		7:
+		8:
 			# A refresh of the strip after the operations: it keeps updating live.
 			if view.recons.updates > _recon_updates_at_ready:
 				finished = true
+
+
+func _on_chart_input(event: InputEvent) -> void:
+	var button := event as InputEventMouseButton
+	if button != null and button.button_index == MOUSE_BUTTON_LEFT and button.pressed:
+		_after["x_span_reset"] = _span(view.chart_panel.chart.x_span)
+		view.chart_panel.chart.gui_input.disconnect(_on_chart_input)
 
 
 func _next() -> void:
@@ -169,12 +187,12 @@ func _click(at: Vector2, double: bool = false) -> void:
 	_button(at, false)
 
 
-func _drag_across(from: Vector2, to: Vector2) -> void:
+## Presses at `from` and moves to `to`, the button held (released by the next stage).
+func _press_and_move(from: Vector2, to: Vector2) -> void:
 	_move(from)
 	_button(from, true)
 	_move(from.lerp(to, 0.5))
 	_move(to)
-	_button(to, false)
 
 
 func _button(at: Vector2, pressed: bool, double: bool = false) -> void:
