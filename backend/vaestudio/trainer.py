@@ -339,6 +339,7 @@ class Trainer(TrainerOutputs):
         self.model = build_model(self.spec).to(self.device).train()  # every submodule: building dry-runs some in eval
         # the forward that training backpropagates through; everything else uses the model itself
         self._step_model: torch.nn.Module = self.model
+        self._batch_labels = self.labels is not None and self.conditional  # read once, not at each step
         self._leader_owned: list[torch.Tensor] = []
         if self.ranks.parallel:
             if type(self.model).after_step is not BaseVAE.after_step:
@@ -385,16 +386,16 @@ class Trainer(TrainerOutputs):
         """This rank's `batch_size` rows: a global batch is world_size consecutive slices of the
         order, one per rank, so the ranks never share a row within an epoch."""
         world = self.ranks.world_size
-        batch_size = max(1, min(batch_size, len(self._order) // world))
-        if self._cursor + batch_size * world > len(self._order):
+        size = self._order.shape[0]  # (len() of a tensor is a Python call: ~1.5 us)
+        batch_size = max(1, min(batch_size, size // world))
+        if self._cursor + batch_size * world > size:
             self.epoch += 1
             self._order = self._shuffle()
             self._cursor = 0
         start = self._cursor + self.ranks.rank * batch_size
         rows = self._order[start : start + batch_size]  # (B,) on the device
         self._cursor += batch_size * world
-        y = self.labels[rows] if self.labels is not None and self.conditional else None
-        return self.x[rows], y  # (B, D), (B,) or None
+        return self.x[rows], self.labels[rows] if self._batch_labels else None  # (B, D), (B,) or None
 
     def _run(self) -> None:
         intra_op.use(self.threads)
