@@ -30,6 +30,9 @@ func _process(_delta: float) -> void:
 	if _frames_left == 0 and _screenshot_path.is_empty():
 		_finish()  # headless: nothing is drawn, so frame_post_draw never comes
 	elif _frames_left == 0:
+		# The project draws only when something changed (low-processor mode), and a still example
+		# changes nothing: draw on, or the frame to capture never comes.
+		OS.low_processor_usage_mode = false
 		RenderingServer.frame_post_draw.connect(_finish, CONNECT_ONE_SHOT)
 
 
