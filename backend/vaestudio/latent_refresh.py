@@ -102,6 +102,10 @@ class LatentRefresher:
         self._cond = threading.Condition()
         self._encode_lock = threading.Lock()  # one encode at a time: model copy, projector, cache
         self._offered: Any = None  # the newest trainer_outputs.Snapshot
+        # The thread waits with no deadline (nothing new to encode): only then must offer() wake it.
+        # Waiting for a frame's time it picks the newest snapshot up when it wakes, and waking it for
+        # each of the trainer's snapshots (10 a second) would only contend with training for the GIL.
+        self._waiting_for_news = False
         self._urgent = False  # encode everything at once: a new view or a new run
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -124,7 +128,8 @@ class LatentRefresher:
             self._offered = snapshot
             if snapshot.run != self._run:
                 self._urgent = True
-            self._cond.notify()
+            if self._urgent or self._waiting_for_news:
+                self._cond.notify()
 
     def set_view(self, view: LatentView) -> None:
         """A view chosen anew starts from PC1, PC2, PC3 in rank order and is encoded at once, paused too."""
@@ -190,7 +195,9 @@ class LatentRefresher:
             with self._cond:
                 while not self._stop and not self._is_due():
                     new = self._offered is not None and self._offered.version != self._encoded
+                    self._waiting_for_news = not new
                     self._cond.wait(max(self._due - time.perf_counter(), 0.001) if new else None)
+                self._waiting_for_news = False
                 if self._stop:
                     return
                 snap, view, urgent = self._offered, self.view, self._urgent

@@ -15,6 +15,7 @@ most that much.
 from __future__ import annotations
 
 import logging
+import math
 import queue
 from pathlib import Path
 
@@ -80,7 +81,7 @@ class Server:
         timeout = 0.0
         try:
             while not self._stopping:
-                events = dict(poller.poll(timeout=max(1, int(timeout * 1000))))
+                events = dict(poller.poll(timeout=max(1, math.ceil(timeout * 1000))))  # never early: a tick before its time only polls again
                 if self.router in events:
                     # Drain a bounded batch so streams and deferred replies still get their turn.
                     for _ in range(64):

@@ -16,6 +16,7 @@ import zmq
 from vaestudio import wire
 
 METRICS_INTERVAL_S = 0.05  # 20 Hz
+IDLE_TICK_S = 0.025  # the loop's longest wait while no step runs: replies made on other threads go out soon
 LATENT_PUBLISH_S = 0.1  # at most 10 Hz (frames come 2 to 5.5 times a second: latent_refresh.LATENT_REFRESH_S)
 LATENT_REPEAT_S = 1.0  # a late subscriber gets the latent map within a second even when paused
 STATUS_INTERVAL_S = 1.0
@@ -55,7 +56,9 @@ class StreamPublisher:
 
     def tick(self, trainer, force_status: bool = False) -> float:
         """Publishes whatever is due. Returns how long the loop may wait for requests before the
-        next tick: half the metrics interval, so metrics go out at their full rate."""
+        next tick: while steps run, until the next metrics message is due (20 wake-ups a second:
+        each one takes the interpreter from the training thread, and a tick every 25 ms cost it
+        twice that), else IDLE_TICK_S."""
         m = trainer.latest_metrics
         if m is not None and (m["run"], m["step"]) != self._last_metrics_step and self._due("metrics", METRICS_INTERVAL_S):
             self._last_metrics_step = (m["run"], m["step"])
@@ -76,7 +79,10 @@ class StreamPublisher:
                 self.publish(topic, record["run"], record["step"], snapshot_fields(record))
         if force_status or self._due("status", STATUS_INTERVAL_S):
             self.publish_status()
-        return METRICS_INTERVAL_S / 2
+        since = time.monotonic() - self._last_sent.get("metrics", -METRICS_INTERVAL_S)
+        if since < METRICS_INTERVAL_S:  # steps are running: nothing is due before the next metrics message
+            return METRICS_INTERVAL_S - since
+        return IDLE_TICK_S
 
 
 def latent_fields(lat: dict) -> dict:
