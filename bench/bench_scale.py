@@ -2,27 +2,30 @@
 
     .venv/bin/python bench/bench_scale.py [--seconds 2] [--rounds 8] [--only digits mlp784 ...]
 
-For each case and thread count (1, and every core this process may use), three processes are built
-once and then train in short windows in turn, spin / live / passive, round after round, each idle
-while the others train, so that the machine's drift (more than 5 % from one minute to the next on a
-shared 2-core machine) hits all three alike:
+For each case and thread count (1, and every core this process may use), four processes are built
+once and then train in short windows in turn, round after round, each idle while the others train,
+so that the machine's drift (more than 5 % from one minute to the next on a shared 2-core machine)
+hits all of them alike:
 - bare: a plain PyTorch loop of the same model, optimiser, batch and data (bare_loop.py --windows),
   with the same intra-op thread count, reading the loss back every step as the trainer does; one
   process under OpenMP's default wait policy (idle threads spin) and one under PASSIVE (they
   sleep). (Spinning is 3x faster with 2 threads on 2 idle cores and collapses as soon as anything
   else wants a core; PASSIVE is the reverse.)
-- live: `vaestudio serve --threads N`, streaming every topic to one subscriber, started for each
-  window and paused after it; samples/s from the `status` step counts over the window; the latent
-  rate is the `latent` frames with a new step the subscriber received per second of windows; peak
-  RSS is the server's;
+- live, twice: `vaestudio serve --threads N`, streaming every topic to one subscriber, started for
+  each window and paused after it; samples/s from the `status` step counts over the window; the
+  latent rate is the `latent` frames with a new step the subscribers received per second of
+  windows; peak RSS is the larger server's. Two servers, because a process is faster or slower
+  than an identical one by itself: four identical digits servers here read 0.93-0.97 of the same
+  bare loop, five bare loops spread 2 % (with address randomisation off too), so one process per
+  side would hand its luck to the whole row;
 - headless (the shapes case only): whole `vaestudio train --threads N` runs, each between two bare
   windows; samples/s is the trainer's own 1-second rate (the metrics records' samples_per_s) over
   the second half of its steps.
-A round's ratio is its live window against the window of the bare process that is faster over the
-whole row (by its median): with 2 threads that is the spinning one by 3x, and with 1 thread, where
-the wait policy changes nothing, both are the same loop, whose faster window in each round would
-only be the luckier of two draws (1.5 % above the loop's median in a 6-round digits run here).
-The median ratio and the lowest and highest are printed. Prints figures; asserts nothing.
+A live window's ratio is to its round's bare baseline: with 1 thread, where the wait policy changes
+nothing, the mean of the round's two bare windows (two draws of the same loop: taking the faster
+would favour the bare side by its luck); with more, the window of the wait policy that is faster
+over the whole row (by its median: the spinning one, by 3x). The median ratio and the lowest and
+highest are printed. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -189,7 +192,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seconds", type=float, default=2.0, help="measured seconds of each bare and live window")
     p.add_argument("--warmup", type=float, default=1.5, help="seconds of live training before the first window")
-    p.add_argument("--rounds", type=int, default=8, help="spin / live / passive window triples per row (medians)")
+    p.add_argument("--rounds", type=int, default=8, help="rounds of windows per row (medians)")
+    p.add_argument("--live-processes", type=int, default=2,
+                   help="live servers per row, each with a window in every round (a process's own luck averages out)")
     p.add_argument("--train-runs", type=int, default=3, help="headless `vaestudio train` runs of the shapes rows")
     p.add_argument("--train-steps", type=int, default=400, help="steps of each headless `vaestudio train` run")
     p.add_argument("--only", nargs="+", metavar="CASE", help="a subset of: digits mlp784 conv28 shapes")
@@ -202,11 +207,11 @@ def main() -> None:
     thread_counts = args.threads or sorted({1, cores})
     where = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
     print(f"torch {torch.__version__} on {where}, {cores} cores available; {args.rounds} rounds of {args.seconds:g} s windows "
-          "(bare spin, live, bare passive), medians; serve --threads N, bare loop with torch.set_num_threads(N) "
-          "under OpenMP's default wait policy and under PASSIVE")
+          f"(bare spin, live 1, bare passive, live 2..{args.live_processes}), medians; serve --threads N, bare loop "
+          "with torch.set_num_threads(N) under OpenMP's default wait policy and under PASSIVE")
     print()
     print("| model x data | threads | bare samples/s (OMP default / passive) | live samples/s | live/bare "
-          "(median of the rounds' ratios to the faster bare process; lowest-highest) | latent Hz | peak RSS MiB |")
+          "(median of the live windows' ratios to their round's bare baseline; lowest-highest) | latent Hz | peak RSS MiB |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         npy = make_images(Path(tmp))
@@ -219,18 +224,24 @@ def main() -> None:
 
 
 def measure(case: Case, threads: int, args: argparse.Namespace) -> None:
-    """One case at one thread count: three processes built once, then short windows in turn, so
-    that the machine's drift (more than 5 % from one minute to the next here) hits all three alike."""
+    """One case at one thread count: the processes built once, then short windows in turn, so that
+    the machine's drift (more than 5 % from one minute to the next here) hits all of them alike."""
     spin_proc, passive_proc = BareProcess(case, threads, None), BareProcess(case, threads, "PASSIVE")
-    live_proc = LiveProcess(case, threads, args.warmup)
-    spin, passive, live = [], [], []
+    lives = [LiveProcess(case, threads, args.warmup) for _ in range(args.live_processes)]
+    spin, passive, live = [], [], []  # live: (round, samples/s) of every live window
     try:
-        for _ in range(args.rounds):
+        for r in range(args.rounds):
             spin.append(spin_proc.window(args.seconds))
-            live.append(live_proc.window(args.seconds))
-            passive.append(passive_proc.window(args.seconds))
-        faster = statistics.median(spin) >= statistics.median(passive)  # the row's bare baseline
-        bare, bare_proc = (spin, spin_proc) if faster else (passive, passive_proc)
+            for i, proc in enumerate(lives):
+                live.append((r, proc.window(args.seconds)))
+                if i == 0:  # the bare windows between and around the live ones
+                    passive.append(passive_proc.window(args.seconds))
+        faster = statistics.median(spin) >= statistics.median(passive)
+        bare_proc = spin_proc if faster else passive_proc  # for the headless runs' windows
+        if threads == 1:  # the wait policy changes nothing: both are the same loop, pooled
+            baseline = [(a + b) / 2 for a, b in zip(spin, passive)]
+        else:
+            baseline = spin if faster else passive
         train = []
         if case.headless:  # a whole `vaestudio train` run between two bare windows
             for _ in range(args.train_runs):
@@ -239,20 +250,19 @@ def measure(case: Case, threads: int, args: argparse.Namespace) -> None:
                 after = bare_proc.window(args.seconds)
                 train.append((rate, (before + after) / 2))
     finally:
-        rss = live_proc.close()
+        rss = max(proc.close() for proc in lives)
         spin_proc.close()
         passive_proc.close()
-    hz = live_proc.frames / (args.seconds * args.rounds)
+    hz = sum(proc.frames for proc in lives) / (args.seconds * args.rounds * len(lives))
     bs, bp = statistics.median(spin), statistics.median(passive)
-    ratios = [lv / b for lv, b in zip(live, bare)]
-    print(f"| {case.label}, serve | {threads} | {bs:,.0f} / {bp:,.0f} | {statistics.median(live):,.0f} | "
+    ratios = [rate / baseline[r] for r, rate in live]
+    print(f"| {case.label}, serve | {threads} | {bs:,.0f} / {bp:,.0f} | {statistics.median(s for _, s in live):,.0f} | "
           f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) | {hz:.1f} | {rss:,.0f} |", flush=True)
     if train:
         ratios = [rate / bare for rate, bare in train]
         print(f"| {case.label}, train (headless) | {threads} | {bs:,.0f} / {bp:,.0f} | "
               f"{statistics.median(r for r, _ in train):,.0f} | {statistics.median(ratios):.2f} "
               f"({min(ratios):.2f}-{max(ratios):.2f}) | - | - |", flush=True)
-
 
 if __name__ == "__main__":
     main()
