@@ -146,9 +146,9 @@ def test_the_schedule_keeps_2_hz_by_encoding_rolling_chunks_when_a_whole_encode_
     # shapes: 0.26 s for 10 000 rows; beside training on a free core (a tenth of it) whole
     # encodes every 2.6 s would miss 2 Hz, so frames come at 2 Hz with about a fifth of the rows each
     assert plan(0.26 / 10_000, 10_000, BUDGET_FREE) == (FLOOR_PERIOD_S, 1923)
-    # with every core training, 3 % of wall time: 2 Hz frames, each re-encoding 576 rows
+    # with every core training, 2 % of wall time: 2 Hz frames, each re-encoding 384 rows
     period, rows = plan(0.26 / 10_000, 10_000, BUDGET_SHARED)
-    assert (period, rows) == (FLOOR_PERIOD_S, 576)
+    assert (period, rows) == (FLOOR_PERIOD_S, 384)
     assert rows * 0.26 / 10_000 / period <= BUDGET_SHARED
 
 
