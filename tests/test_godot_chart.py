@@ -3,7 +3,7 @@
 The chart driver (godot_client/tests/drivers/chart_driver.gd) pauses training, runs Step x10 and
 waits for the status to show it; then it resumes and resets the run while it trains. Each time it
 reports the steps the chart's curve spans beside the step the readouts show. The `metrics` stream
-is thinned to 20 Hz, so the first live point of a new run may be step 9 or step 200: the chart must
+is thinned to 10 Hz, so the first live point of a new run may be step 9 or step 200: the chart must
 still start at the run's first step, from the run's history.
 """
 

@@ -31,6 +31,7 @@ from vaestudio.session import Session
 from vaestudio.streams import StreamPublisher
 from vaestudio.tasks import DeferredReply
 from vaestudio.trainer import Trainer
+from vaestudio.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ class Server:
         self.streams = StreamPublisher(self.pub, self.session.status)
         self.save_on_stop = save_on_stop
         self._deferred: queue.Queue[tuple[list[bytes], dict]] = queue.Queue()
+        self._wakeup = Wakeup()  # rung with each reply or loop call another thread queues
+        self.session.wake_loop = self._wakeup.ring
         self.decodes = DecodeBatcher()
         self._stopping = False
 
@@ -77,11 +80,14 @@ class Server:
         intra_op.serial()  # its decodes run serially beside the trainer's team (intra_op.py)
         poller = zmq.Poller()
         poller.register(self.router, zmq.POLLIN)
+        poller.register(self._wakeup, zmq.POLLIN)
         log.info("control (ROUTER) on %s, streams (PUB) on %s", self.control_endpoint, self.stream_endpoint)
         timeout = 0.0
         try:
             while not self._stopping:
                 events = dict(poller.poll(timeout=max(1, math.ceil(timeout * 1000))))  # never early: a tick before its time only polls again
+                if self._wakeup in events:
+                    self._wakeup.drain()
                 if self.router in events:
                     # Drain a bounded batch so streams and deferred replies still get their turn.
                     for _ in range(64):
@@ -105,10 +111,12 @@ class Server:
         """Asks the loop to stop (from a signal handler or any thread): it saves the live run when
         `save_on_stop`, then stops the trainer and closes the sockets."""
         self._stopping = True
+        self._wakeup.ring()  # out of a poll that may last until the next stream message
 
     def close(self) -> None:
         self.session.trainer.stop()
         self.listener.close()
+        self._wakeup.close()
 
     def _save_live_run(self) -> None:
         """Pauses the live run, then saves it if steps ran since its last save: the save is the
@@ -192,6 +200,7 @@ class Server:
         def send(result: dict | Exception) -> None:
             reply = error_reply_for(result, rid) if isinstance(result, Exception) else wire.ok_reply(rid, result)
             self._deferred.put((envelope, reply))
+            self._wakeup.ring()
 
         return DeferredReply((envelope[0], rid), send)
 

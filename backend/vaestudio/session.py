@@ -49,6 +49,7 @@ class Session:
         # run emitted last are still published (under that run's name).
         self.events: queue.Queue[Event] = trainer.events
         self.loop_calls: queue.Queue[Callable[[], None]] = queue.Queue()  # the server runs these
+        self.wake_loop: Callable[[], None] = lambda: None  # the server's bell (wakeup.py): a call is queued
         self.tasks = Tasks()
         self.clients = clients  # open control connections (the server's socket monitor)
         self.autosave_s = autosave_s  # 0: off
@@ -139,6 +140,7 @@ class Session:
                     swapped.set()
 
                 self.loop_calls.put(swap)
+                self.wake_loop()
                 if not swapped.wait(SWAP_WAIT_S):
                     raise TimeoutError(f"the server loop did not make {new.run} live within {SWAP_WAIT_S:g} s")
                 return {"run": new.run, "step": new.step}

@@ -15,7 +15,10 @@ import zmq
 
 from vaestudio import wire
 
-METRICS_INTERVAL_S = 0.05  # 20 Hz
+# 10 Hz: a chart needs no more (studio_metrics.gd fills in every step from metrics.history), and
+# each message wakes this loop, the I/O thread and every subscriber: at 20 Hz, with training on
+# every core, those wakes cost a conv net 2-4 % of its speed (bench_scale windows, 2 threads)
+METRICS_INTERVAL_S = 0.1
 IDLE_TICK_S = 0.025  # the loop's longest wait while no step runs: replies made on other threads go out soon
 LATENT_PUBLISH_S = 0.1  # at most 10 Hz (frames come 2 to 5.5 times a second: latent_refresh.LATENT_REFRESH_S)
 LATENT_REPEAT_S = 1.0  # a late subscriber gets the latent map within a second even when paused
@@ -56,9 +59,9 @@ class StreamPublisher:
 
     def tick(self, trainer, force_status: bool = False) -> float:
         """Publishes whatever is due. Returns how long the loop may wait for requests before the
-        next tick: while steps run, until the next metrics message is due (20 wake-ups a second:
-        each one takes the interpreter from the training thread, and a tick every 25 ms cost it
-        twice that), else IDLE_TICK_S."""
+        next tick: while steps run, until the next metrics message is due (10 wake-ups a second:
+        each one takes the interpreter from the training thread; a reply another thread makes
+        wakes the loop at once, wakeup.py), else IDLE_TICK_S."""
         m = trainer.latest_metrics
         if m is not None and (m["run"], m["step"]) != self._last_metrics_step and self._due("metrics", METRICS_INTERVAL_S):
             self._last_metrics_step = (m["run"], m["step"])

@@ -27,7 +27,7 @@ var history_last_step: int = 0
 ## Bumped on every change, so a chart redraws only when something is new.
 var revision: int = 0
 ## True after a history reply from before the run's first step (a reset or new run answered at
-## step 0: nothing to merge). The live stream is thinned to 20 Hz, so its first point may be
+## step 0: nothing to merge). The live stream is thinned to 10 Hz, so its first point may be
 ## step 9 or 200; the session asks again once it is in, so the curve starts at step 1.
 var history_before_first_step: bool = false
 
