@@ -209,3 +209,18 @@ def test_a_reply_made_on_the_trainer_thread_wakes_the_sleeping_loop(make_server)
     with b.client(timeout=10) as c:
         c.call("status")  # the loop has taken its new, long timeout
         assert c.call("train.step", n=3, timeout=10)["step"] == 3  # a TimeoutError after 10 s without the bell
+
+
+def test_after_the_bell_rang_the_paused_loop_goes_back_to_its_idle_tick(make_server):
+    """A rung bell is drained: a loop that left it readable would spin on a core beside training."""
+    from vaestudio.streams import IDLE_TICK_S
+
+    b = make_server()
+    with b.client(timeout=10) as c:
+        assert c.call("train.step", n=2)["step"] == 2  # its reply rang the bell
+        c.call("status")
+        server, ticks = b.server, []
+        housekeeping = server._housekeeping
+        server._housekeeping = lambda: ticks.append(1) or housekeeping()
+        time.sleep(1.0)
+        assert len(ticks) <= 2 / IDLE_TICK_S, f"{len(ticks)} loop turns in a second while paused"

@@ -80,14 +80,15 @@ class Server:
         intra_op.serial()  # its decodes run serially beside the trainer's team (intra_op.py)
         poller = zmq.Poller()
         poller.register(self.router, zmq.POLLIN)
-        poller.register(self._wakeup, zmq.POLLIN)
+        bell = self._wakeup.fileno()  # (a plain fd: the poller reports it by number)
+        poller.register(bell, zmq.POLLIN)
         log.info("control (ROUTER) on %s, streams (PUB) on %s", self.control_endpoint, self.stream_endpoint)
         timeout = 0.0
         try:
             while not self._stopping:
                 events = dict(poller.poll(timeout=max(1, math.ceil(timeout * 1000))))  # never early: a tick before its time only polls again
-                if self._wakeup in events:
-                    self._wakeup.drain()
+                if bell in events:
+                    self._wakeup.drain()  # else it stays readable and the loop spins
                 if self.router in events:
                     # Drain a bounded batch so streams and deferred replies still get their turn.
                     for _ in range(64):
