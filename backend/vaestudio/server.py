@@ -2,7 +2,9 @@
 
 The server owns the sockets and the loop, nothing else: requests go to the handlers of ops.OPS,
 which act on the live `Session`. The loop never waits on a training step: a deferred handler gets
-a reply callback, and replies made on other threads come back through a queue the loop drains.
+a reply callback, and replies made on other threads come back through a queue the loop drains,
+ringing a bell (wakeup.py) that wakes it from a poll which, while steps run, lasts until the next
+stream message is due.
 Every request gets exactly one reply, whatever it holds (protocol/README.md). `decode` and `sample`
 wait in a DecodeBatcher and are answered together, within a bounded share of the CPU while the run
 trains (vaestudio.decode_batch), so clients hammering them cannot starve training.

@@ -19,7 +19,7 @@ from vaestudio import wire
 # each message wakes this loop, the I/O thread and every subscriber: at 20 Hz, with training on
 # every core, those wakes cost a conv net 2-4 % of its speed (bench_scale windows, 2 threads)
 METRICS_INTERVAL_S = 0.1
-IDLE_TICK_S = 0.025  # the loop's longest wait while no step runs: replies made on other threads go out soon
+IDLE_TICK_S = 0.025  # the loop's longest wait while no step runs: the trainer's events and frames go out soon
 LATENT_PUBLISH_S = 0.1  # at most 10 Hz (frames come 2 to 5.5 times a second: latent_refresh.LATENT_REFRESH_S)
 LATENT_REPEAT_S = 1.0  # a late subscriber gets the latent map within a second even when paused
 STATUS_INTERVAL_S = 1.0

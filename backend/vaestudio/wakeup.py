@@ -13,7 +13,7 @@ import socket
 
 class Wakeup:
     """A connected socket pair: ring() from any thread makes the read end readable; the loop polls
-    it beside its ZeroMQ sockets (zmq.Poller takes any object with fileno()) and drains it."""
+    its fileno() beside its ZeroMQ sockets (the poller reports a plain fd by number) and drains it."""
 
     def __init__(self) -> None:
         self._read, self._write = socket.socketpair()
