@@ -15,9 +15,8 @@ hits all of them alike:
   each window and paused after it; samples/s from the `status` step counts over the window; the
   latent rate is the `latent` frames with a new step the subscribers received per second of
   windows; peak RSS is the larger server's. Two servers, because a process is faster or slower
-  than an identical one by itself: four identical digits servers here read 0.93-0.97 of the same
-  bare loop, five bare loops spread 2 % (with address randomisation off too), so one process per
-  side would hand its luck to the whole row;
+  than an identical one by itself (with 1 thread the two bare processes are the same loop, and
+  their medians differ by 1-4 % in a row), so one process per side would hand its luck to the row;
 - headless (the shapes case only): whole `vaestudio train --threads N` runs, each between two bare
   windows; samples/s is the trainer's own 1-second rate (the metrics records' samples_per_s) over
   the second half of its steps.
@@ -263,6 +262,7 @@ def measure(case: Case, threads: int, args: argparse.Namespace) -> None:
         print(f"| {case.label}, train (headless) | {threads} | {bs:,.0f} / {bp:,.0f} | "
               f"{statistics.median(r for r, _ in train):,.0f} | {statistics.median(ratios):.2f} "
               f"({min(ratios):.2f}-{max(ratios):.2f}) | - | - |", flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -2,6 +2,7 @@
 
 import re
 import time
+from types import SimpleNamespace
 
 import msgpack
 import numpy as np
@@ -12,6 +13,7 @@ import zmq
 from support.schema import check_stream
 from vaestudio.client import RemoteError, from_wire
 from vaestudio.projection import LatentView, Projector
+from vaestudio.streams import IDLE_TICK_S, METRICS_INTERVAL_S, StreamPublisher
 
 
 def test_streams_carry_every_topic_with_schema_fields(make_server):
@@ -174,10 +176,6 @@ def test_choosing_the_view_again_puts_the_principal_axes_back_in_rank_order(make
 def test_while_steps_run_the_loop_wakes_only_when_the_next_metrics_message_is_due():
     """Each wake of the server loop takes the interpreter from the training thread: while steps run
     it sleeps until metrics are next due (10 Hz), and only while none runs at the idle tick."""
-    from types import SimpleNamespace
-
-    from vaestudio.streams import IDLE_TICK_S, METRICS_INTERVAL_S, StreamPublisher
-
     ctx = zmq.Context.instance()
     pub = ctx.socket(zmq.PUB)
     pub.bind("inproc://tick-test")
@@ -213,8 +211,6 @@ def test_a_reply_made_on_the_trainer_thread_wakes_the_sleeping_loop(make_server)
 
 def test_after_the_bell_rang_the_paused_loop_goes_back_to_its_idle_tick(make_server):
     """A rung bell is drained: a loop that left it readable would spin on a core beside training."""
-    from vaestudio.streams import IDLE_TICK_S
-
     b = make_server()
     with b.client(timeout=10) as c:
         assert c.call("train.step", n=2)["step"] == 2  # its reply rang the bell

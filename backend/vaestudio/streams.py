@@ -17,7 +17,8 @@ from vaestudio import wire
 
 # 10 Hz: a chart needs no more (studio_metrics.gd fills in every step from metrics.history), and
 # each message wakes this loop, the I/O thread and every subscriber: at 20 Hz, with training on
-# every core, those wakes cost a conv net 2-4 % of its speed (bench_scale windows, 2 threads)
+# every core, those wakes cost a conv net 2-4 % of its speed (interleaved windows of servers at
+# 20 and at 10 Hz beside one bare loop, 2 threads on 2 cores)
 METRICS_INTERVAL_S = 0.1
 IDLE_TICK_S = 0.025  # the loop's longest wait while no step runs: the trainer's events and frames go out soon
 LATENT_PUBLISH_S = 0.1  # at most 10 Hz (frames come 2 to 5.5 times a second: latent_refresh.LATENT_REFRESH_S)
