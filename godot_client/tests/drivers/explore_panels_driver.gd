@@ -43,6 +43,9 @@ var _after := {}
 var _image_hash: int = 0
 var _pin_base := PackedFloat32Array()
 var _pin_z := PackedFloat32Array()
+## The dimensions the pins move, by KL when the first was pinned: training reorders them, and an
+## order read again for each pin could move one dimension twice and make two pins the same.
+var _pin_order := PackedInt32Array()
 var _window_s: float = 0.0
 var _redecodes_before: int = 0
 var _frames_before: int = 0
@@ -131,14 +134,14 @@ func _pin(count: int) -> bool:
 		return true
 	if _pin_base.is_empty():
 		_pin_base = StudioSession.decoded_z.duplicate()
+		_pin_order = ZSlidersPanel.kl_order(StudioSession.latent.kl_per_dim)
 	if not _pin_z.is_empty() and StudioSession.decoded_z == _pin_z:
 		pins_panel.pin_current()
 		_pin_z = PackedFloat32Array()
 		return pins.size() >= count
 	if _pin_z.is_empty():
-		var order: PackedInt32Array = ZSlidersPanel.kl_order(StudioSession.latent.kl_per_dim)
 		_pin_z = _pin_base.duplicate()
-		_pin_z[order[pins.size() % order.size()]] += PIN_SHIFT
+		_pin_z[_pin_order[pins.size() % _pin_order.size()]] += PIN_SHIFT
 		StudioSession.request_decode(_pin_z)
 	return false
 
