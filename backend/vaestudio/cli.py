@@ -179,7 +179,7 @@ def _follow(args: argparse.Namespace) -> int:
     session = _open_session(args)
     if session is None:
         return 2
-    intra_op.use(session[1].threads)  # a follower steps on this thread, not on a trainer thread
+    intra_op.train_here(session[1].threads)  # a follower steps on this thread, not on a trainer thread
     try:
         follow(session[1])
     except RuntimeError as exc:  # rank 0 is gone (its connections closed) or failed

@@ -398,7 +398,7 @@ class Trainer(TrainerOutputs):
         return self.x[rows], self.labels[rows] if self._batch_labels else None  # (B, D), (B,) or None
 
     def _run(self) -> None:
-        intra_op.use(self.threads)
+        intra_op.train_here(self.threads)
         last_refresh = last_good = last_insights = last_layers = last_flush = time.perf_counter()
         while True:
             with self._lock:
