@@ -2,7 +2,9 @@
 
 The same model, optimiser (a run's default: Adam, lr 1e-3, fused where torch has the kernel),
 batch and data as a run, nothing else: no server, no streams, no snapshots. It reads the loss back
-every step, as the trainer does.
+every step, as the trainer does, and flushes denormals to zero as the trainer's thread does
+(intra_op.py), so that a ratio to it is the studio's overhead alone; --keep-denormals gives the
+plain PyTorch loop (bench_step_overhead.py shows what flushing them gains).
 
 Run it in its own process (bench_scale.py does) so that OpenMP's wait policy, which is fixed when
 torch loads, can be chosen per measurement:
@@ -35,7 +37,9 @@ class BareLoop:
     """The loop, built once: run(seconds) trains for that long and returns samples/s."""
 
     def __init__(self, data_source: dict, spec: ModelSpec, batch: int, threads: int, device: str = "cpu",
-                 warm: int = 3):
+                 warm: int = 3, flush_denormal: bool = True):
+        self.flush_denormal = flush_denormal
+        torch.set_flush_denormal(flush_denormal)  # before the first parallel op: its team inherits it
         torch.set_num_threads(threads)
         self.device = torch.device(device)
         data = load_data(data_source, [Path(data_source.get("path", ".")).parent])
@@ -66,6 +70,9 @@ class BareLoop:
         float(out.loss.detach())
 
     def run(self, seconds: float) -> float:
+        """Trains for `seconds` on the calling thread, in this loop's floating-point mode (a thread's
+        own, so it is set again for each window: another loop may share the thread)."""
+        torch.set_flush_denormal(self.flush_denormal)
         steps, t0 = 0, time.perf_counter()
         while True:
             self._step()
@@ -80,12 +87,15 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seconds", type=float, default=4.0)
     p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--keep-denormals", action="store_true",
+                   help="compute with denormal floats, as a plain PyTorch loop does (default: flushed, as the trainer)")
     p.add_argument("--windows", action="store_true",
                    help="after building, read one number of seconds per line on stdin and answer each with a "
                         "window's samples/s (bench_scale.py alternates such windows with a live run's)")
     args = p.parse_args()
     case = json.loads(args.case)
-    loop = BareLoop(case["data"], ModelSpec.from_dict(case["spec"]), int(case["batch"]), args.threads, args.device)
+    loop = BareLoop(case["data"], ModelSpec.from_dict(case["spec"]), int(case["batch"]), args.threads, args.device,
+                     flush_denormal=not args.keep_denormals)
     if not args.windows:
         print(json.dumps({"samples_per_s": loop.run(args.seconds)}))
         return

@@ -7,7 +7,8 @@ once and then train in short windows in turn, round after round, each idle while
 so that the machine's drift (more than 5 % from one minute to the next on a shared 2-core machine)
 hits all of them alike:
 - bare: a plain PyTorch loop of the same model, optimiser, batch and data (bare_loop.py --windows),
-  with the same intra-op thread count, reading the loss back every step as the trainer does; one
+  with the same intra-op thread count, reading the loss back every step and flushing denormals to
+  zero as the trainer does (so the ratio is the studio's overhead, not that gain); one
   process under OpenMP's default wait policy (idle threads spin) and one under PASSIVE (they
   sleep). (Spinning is 3x faster with 2 threads on 2 idle cores and collapses as soon as anything
   else wants a core; PASSIVE is the reverse.)
@@ -16,7 +17,7 @@ hits all of them alike:
   latent rate is the `latent` frames with a new step the subscribers received per second of
   windows; peak RSS is the larger server's. Two servers, because a process is faster or slower
   than an identical one by itself (with 1 thread the two bare processes are the same loop, and
-  their medians differ by 1-4 % in a row), so one process per side would hand its luck to the row;
+  their medians differ by 0.4-4 % in a row), so one process per side would hand its luck to the row;
 - headless (the shapes case only): whole `vaestudio train --threads N` runs, each between two bare
   windows; samples/s is the trainer's own 1-second rate (the metrics records' samples_per_s) over
   the second half of its steps.

@@ -7,7 +7,10 @@ step of any small model are mostly interpreter time, so this is where the traine
 (the one read of the step's scalars, the batch order, the metrics records) shows most. For each
 case, in one process, windows of each in turn (medians of --rounds), microseconds per step:
 - bare: bench/bare_loop.py's loop (the same model, Adam, batch, data on the device, bf16 autocast
-  on a GPU, the loss read every step);
+  on a GPU, the loss read every step, denormals flushed to zero as on the trainer's thread);
+- plain: the same loop keeping denormals, as a plain PyTorch loop does (the last column is what
+  flushing them gains a run: after a few thousand steps a VAE's dead units and collapsed
+  dimensions leave much of Adam's state denormal, intra_op.py);
 - step: Trainer._train_step called in a loop (headless, no dashboard snapshots);
 - headless: the trainer's own thread running `vaestudio train`'s one request for N steps, with
   everything a headless run does between steps.
@@ -58,6 +61,16 @@ def per_step_us(fn, n: int, sync) -> float:
     return (time.perf_counter() - t0) / n * 1e6
 
 
+def keeping_denormals(fn):
+    """fn() with denormals kept on this thread, which otherwise flushes them as the trainer's does
+    (the bare loop set that up, and the stepped trainer's windows run here too)."""
+    torch.set_flush_denormal(False)
+    try:
+        return fn()
+    finally:
+        torch.set_flush_denormal(True)
+
+
 def headless_us(trainer: Trainer, n: int, sync) -> float:
     """As `vaestudio train` runs: one request for n steps on the trainer's thread."""
     done: queue.Queue = queue.Queue()
@@ -83,6 +96,7 @@ def profile_per_step(fn, n: int, sync) -> dict[str, float]:
 def measure(label: str, data: dict, spec: ModelSpec, batch: int, args: argparse.Namespace) -> None:
     sync = torch.cuda.synchronize if args.device == "cuda" else (lambda: None)
     bare = BareLoop(data, spec, batch, args.threads, args.device)
+    plain = BareLoop(data, spec, batch, args.threads, args.device, flush_denormal=False)
     dataset = load_data(data, [Path(data.get("path", ".")).parent])
 
     def trainer() -> Trainer:
@@ -97,10 +111,11 @@ def measure(label: str, data: dict, spec: ModelSpec, batch: int, args: argparse.
     headless_us(threaded, 20, sync)
     for _ in range(20):
         stepped._train_step(stepped.config)
-    rows = {"bare": [], "step": [], "headless": []}
+    rows = {"bare": [], "plain": [], "step": [], "headless": []}
     try:
         for _ in range(args.rounds):
             rows["bare"].append(per_step_us(bare._step, n, sync))
+            rows["plain"].append(keeping_denormals(lambda: per_step_us(plain._step, n, sync)))
             rows["step"].append(per_step_us(lambda: stepped._train_step(stepped.config), n, sync))
             rows["headless"].append(headless_us(threaded, n, sync))
     finally:
@@ -108,7 +123,8 @@ def measure(label: str, data: dict, spec: ModelSpec, batch: int, args: argparse.
     bare_us = statistics.median(rows["bare"])
     cells = [f"{statistics.median(v):,.0f}" for v in rows.values()]
     ratios = [bare_us / statistics.median(rows[k]) for k in ("step", "headless")]
-    print(f"| {label} | {' | '.join(cells)} | {ratios[0]:.3f} | {ratios[1]:.3f} |", flush=True)
+    gain = statistics.median(rows["plain"]) / statistics.median(rows["headless"])
+    print(f"| {label} | {' | '.join(cells)} | {ratios[0]:.3f} | {ratios[1]:.3f} | {gain:.2f}x |", flush=True)
     if args.profile:
         b = profile_per_step(bare._step, n, sync)
         s = profile_per_step(lambda: stepped._train_step(stepped.config), n, sync)
@@ -129,10 +145,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     where = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
     print(f"torch {torch.__version__} on {where}, {args.threads} thread(s); microseconds per step, medians of "
-          f"{args.rounds} windows of {args.seconds:g} s; ratio = bare / trainer")
+          f"{args.rounds} windows of {args.seconds:g} s; ratio = bare / trainer; "
+          "headless vs plain = plain / headless, the speed-up a run has over a plain PyTorch loop")
     print()
-    print("| model x data | bare | trainer step | headless train | step ratio | headless ratio |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| model x data | bare | plain (denormals kept) | trainer step | headless train | step ratio | headless ratio "
+          "| headless vs plain |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="bench-step-") as tmp:
         npy = make_images(Path(tmp))
         for name, (label, data, spec, batch) in cases(npy).items():
