@@ -95,8 +95,8 @@ def profile_per_step(fn, n: int, sync) -> dict[str, float]:
 
 def measure(label: str, data: dict, spec: ModelSpec, batch: int, args: argparse.Namespace) -> None:
     sync = torch.cuda.synchronize if args.device == "cuda" else (lambda: None)
-    bare = BareLoop(data, spec, batch, args.threads, args.device)
     plain = BareLoop(data, spec, batch, args.threads, args.device, flush_denormal=False)
+    bare = BareLoop(data, spec, batch, args.threads, args.device)  # built last: this thread flushes, as the trainer's
     dataset = load_data(data, [Path(data.get("path", ".")).parent])
 
     def trainer() -> Trainer:

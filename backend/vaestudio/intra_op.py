@@ -18,7 +18,7 @@ ReLU unit dies or a latent dimension collapses to the prior, its gradients are e
 Adam's running mean of them decays into the denormal range, where 0.9 x the smallest denormal
 rounds back to itself, so it stays there for good. A third of the digits MLP's exp_avg was denormal
 after 2000 steps, and every multiply on one takes a microcode assist: with them kept, its step took
-2,039 us instead of 1,491 (bench_step_overhead.py, the plain column against the headless one). Values below 1.2e-38 carry nothing a
+2,031 us instead of 1,512 (bench_step_overhead.py, the plain column against the headless one). Values below 1.2e-38 carry nothing a
 float32 model can learn from. Only the training threads: the mode is the thread's, so it changes
 Python's own float arithmetic there too (5e-324 < 0 is true under DAZ), and the server's thread
 checks the numbers in requests.
