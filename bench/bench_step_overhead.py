@@ -10,7 +10,8 @@ case, in one process, windows of each in turn (medians of --rounds), microsecond
   on a GPU, the loss read every step, denormals flushed to zero as on the trainer's thread);
 - plain: the same loop keeping denormals, as a plain PyTorch loop does (the last column is what
   flushing them gains a run: after a few thousand steps a VAE's dead units and collapsed
-  dimensions leave much of Adam's state denormal, intra_op.py);
+  dimensions leave much of Adam's state denormal, intra_op.py; the line under each row counts
+  them in the plain loop's exp_avg);
 - step: Trainer._train_step called in a loop (headless, no dashboard snapshots);
 - headless: the trainer's own thread running `vaestudio train`'s one request for N steps, with
   everything a headless run does between steps.
@@ -59,6 +60,19 @@ def per_step_us(fn, n: int, sync) -> float:
         fn()
     sync()
     return (time.perf_counter() - t0) / n * 1e6
+
+
+def denormal_share(loop: BareLoop) -> str:
+    """How many of the loop's Adam exp_avg values are denormal (the running means of dead units'
+    zero gradients, stuck where 0.9 x the value rounds back to itself)."""
+    tiny = torch.finfo(torch.float32).tiny
+    found = total = steps = 0
+    for state in loop.opt.state.values():
+        avg = state["exp_avg"].detach().abs()
+        found += int(((avg > 0) & (avg < tiny)).sum())
+        total += avg.numel()
+        steps = int(state["step"])
+    return f"{found:,} of {total:,} ({found / max(total, 1):.0%}) after {steps:,} steps"
 
 
 def keeping_denormals(fn):
@@ -125,6 +139,9 @@ def measure(label: str, data: dict, spec: ModelSpec, batch: int, args: argparse.
     ratios = [bare_us / statistics.median(rows[k]) for k in ("step", "headless")]
     gain = statistics.median(rows["plain"]) / statistics.median(rows["headless"])
     print(f"| {label} | {' | '.join(cells)} | {ratios[0]:.3f} | {ratios[1]:.3f} | {gain:.2f}x |", flush=True)
+    # counted keeping them: on this thread, flushing, a denormal compares equal to 0
+    print(f"    the plain loop's Adam exp_avg values that are denormal: {keeping_denormals(lambda: denormal_share(plain))}",
+          flush=True)
     if args.profile:
         b = profile_per_step(bare._step, n, sync)
         s = profile_per_step(lambda: stepped._train_step(stepped.config), n, sync)

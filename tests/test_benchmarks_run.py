@@ -24,6 +24,7 @@ def test_step_overhead_benchmark_prints_bare_plain_step_and_headless_per_step():
     out = run("bench/bench_step_overhead.py", "--seconds", "0.05", "--rounds", "1", "--only", "tiny", "--profile")
     rows = [line for line in out.splitlines() if line.startswith("| digits, MLP 64-8-2")]
     assert len(rows) == 1 and len(rows[0].split("|")) == 10 and rows[0].rstrip(" |").endswith("x"), out
+    assert "exp_avg values that are denormal:" in out, out  # what the plain loop pays for
     assert "trainer.py:" in out, out  # the profile names where the trainer's own time goes
 
 

@@ -16,12 +16,12 @@ The threads that train also flush denormal floats to zero (FTZ and DAZ, as Tenso
 threads do), and so does the OpenMP team each starts. A VAE makes denormals as it trains: once a
 ReLU unit dies or a latent dimension collapses to the prior, its gradients are exactly zero and
 Adam's running mean of them decays into the denormal range, where 0.9 x the smallest denormal
-rounds back to itself, so it stays there for good. A third of the digits MLP's exp_avg was denormal
-after 2000 steps, and every multiply on one takes a microcode assist: with them kept, its step took
-2,031 us instead of 1,512 (bench_step_overhead.py, the plain column against the headless one). Values below 1.2e-38 carry nothing a
-float32 model can learn from. Only the training threads: the mode is the thread's, so it changes
-Python's own float arithmetic there too (5e-324 < 0 is true under DAZ), and the server's thread
-checks the numbers in requests.
+rounds back to itself, so it stays there for good: 30 % of the digits MLP's exp_avg after 2,000
+steps. Every multiply on one takes a microcode assist; with them kept, its
+step took 2,031 us instead of 1,512 (bench_step_overhead.py prints both, and the denormal share).
+Values below 1.2e-38 carry nothing a float32 model can learn from. Only the training threads: the
+mode is the thread's, so it changes Python's own float arithmetic there too (under DAZ, -5e-324 < 0
+is false), and the server's thread checks the numbers in requests.
 """
 
 from __future__ import annotations
