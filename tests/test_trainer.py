@@ -136,6 +136,26 @@ def test_nan_loss_is_skipped_weights_restored_and_lr_lowered(trainer):
     assert any(t == "log" and f["event"] == "nan_recovered" and step == 5 for t, _, step, f in events)
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_weight_that_is_not_finite_never_becomes_the_last_good_copy(trainer, bad):
+    """The copy the NaN recovery restores is taken only of finite weights; a refresh over a bad
+    weight keeps the older copy."""
+    q: queue.Queue = queue.Queue()
+    trainer.request_steps(3, q.put)
+    wait_result(q)
+    good = {k: v.clone() for k, v in trainer._last_good[0].items()}
+    with torch.no_grad():
+        trainer.model.to_mu.weight[0, 0] = bad
+    assert not trainer._weights_finite()
+    trainer._refresh_outputs(views=False)  # the trainer is paused: nothing else touches its copies
+    assert all(torch.equal(good[k], v) for k, v in trainer._last_good[0].items())
+    with torch.no_grad():
+        trainer.model.to_mu.weight[0, 0] = 0.0
+    assert trainer._weights_finite()
+    trainer._refresh_outputs(views=False)
+    assert trainer._last_good[0]["to_mu.weight"][0, 0] == 0.0
+
+
 def test_latent_output_covers_the_data_with_labels(trainer):
     deadline = time.time() + 30  # the first encode runs on the latent thread, just after the start
     while trainer.latest_latent is None and time.time() < deadline:

@@ -13,7 +13,7 @@ the model, on a schedule measured from its own cost:
   the 784-400-20 MLP about 2.5 % of its speed, a tenth no more than the noise (bench_scale windows);
 - where none is (training holds every core), a thread of their own would take a core from
   training's team, which then waits for it at every step; so they run inline, on the trainer's
-  thread between two steps (encode_due()), and may take at most BUDGET_SHARED (2 %) of wall time;
+  thread between two steps (encode_due()), and may take at most BUDGET_SHARED (1.5 %) of wall time;
 - frames never come slower than 2 Hz: when a full encode cannot fit that rate within the share,
   each frame re-encodes only the next chunk of rows (rolling through the subset) and re-projects all
   of them, stamped with the newest snapshot's step (protocol/README.md §6.1).
@@ -43,12 +43,14 @@ log = logging.getLogger(__name__)
 LATENT_REFRESH_S = 0.18  # the fastest frame period: a little over 5 Hz
 FLOOR_PERIOD_S = 0.5  # the slowest: 2 Hz at any size (rolling chunks when a full encode cannot fit)
 BUDGET_FREE = 0.10  # share of the free core's time the encodes may take
-# ... when training holds every core: 2 % of its time, so that with the snapshots, the dashboard's
+# ... when training holds every core: 1.5 % of its time, so that with the snapshots, the dashboard's
 # insights, the last-good copies and the server beside it the live run stays within 5 % of a bare
-# loop. (At 3 % the 784-400-20 MLP and the 28x28 conv read 0.90-0.97 of it with 2 threads on 2
-# cores, bench_scale.py; with the rest on the trainer's thread near 1.2 % for the conv, and each
-# wake-up of another thread stopping one of training's two.)
-BUDGET_SHARED = 0.02
+# loop. An encode between steps costs training more than its own time (it evicts training's weights
+# and optimiser state from the caches): at 3 % the 784-400-20 MLP and the 28x28 conv read 0.90-0.97
+# of a bare loop with 2 threads on 2 cores (bench_scale.py), and at 2 % `shapes` read 0.94-0.96.
+# A user who gives training every core has chosen its speed over the map's: there a 64x64 map
+# re-encodes its 10 000 points over about 5 s of frames, a 28x28 conv's over about 9 s.
+BUDGET_SHARED = 0.015
 ENCODE_ROWS = 1024  # rows per forward pass: 10 000 rows of 64x64 at once would take 160 MB
 
 

@@ -25,6 +25,7 @@ import torch
 from vaestudio import insights
 from vaestudio.evaluate import evaluate
 from vaestudio.models import ModelSpec
+from vaestudio.optimizers import copy_state
 from vaestudio.train_config import TrainConfig
 from vaestudio.watch import Observation
 
@@ -37,7 +38,7 @@ log = logging.getLogger("vaestudio.trainer")  # its warnings are the trainer's, 
 SNAPSHOT_INTERVAL_S = 0.1
 SNAPSHOT_SHARE = 0.005
 SNAPSHOT_MAX_INTERVAL_S = 0.5
-LAST_GOOD_INTERVAL_S = 1.0  # weights + optimizer copy to restore after a NaN (~1 ms)
+LAST_GOOD_INTERVAL_S = 1.0  # weights + optimizer copy to restore after a NaN (1.5 ms for shapes' MLP)
 # `dims` + `recons`: a no-grad encode of 256 + 16 rows, about a third of a training step (0.6 ms on
 # digits, 9 ms on a 784-400-20 MLP): 1.25 Hz keeps them >= 1 Hz and near 1 % of training time
 INSIGHTS_REFRESH_S = 0.8
@@ -85,13 +86,20 @@ class TrainerOutputs:
 
     def _copy_state(self) -> tuple[dict, dict]:
         model_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        return model_state, copy.deepcopy(self.optimizer.state_dict())
+        return model_state, copy_state(self.optimizer.state_dict())
+
+    def _weights_finite(self) -> bool:
+        """Whether every parameter is finite, in one read: the sum of each parameter's sum, which a
+        NaN or an infinity anywhere makes non-finite. (isfinite(p).all() per parameter writes a mask
+        of every weight first: 2.8 against 0.25 ms for the `shapes` MLP.) Finite weights whose sum
+        overflows read as not finite, and then the older good copy is kept: never a bad one."""
+        return bool(torch.isfinite(torch.stack([p.detach().sum() for p in self.model.parameters()]).sum()))
 
     @torch.no_grad()
     def _refresh_outputs(self, last_good: bool = True, views: bool = True) -> None:
         """Publish a weights snapshot (which the latent thread encodes from) and, when asked, the
         `dims` and `recons` snapshots and a last-good copy for NaN recovery."""
-        if last_good and bool(torch.stack([torch.isfinite(p).all() for p in self.model.parameters()]).all()):  # one read
+        if last_good and self._weights_finite():
             self._last_good = self._copy_state()
         if self.streaming or self.snapshot is None or self.snapshot.run != self.run:  # headless: no reader
             # From a GPU, every tensor is queued for the host at once and waited for once, not each in turn
