@@ -3,8 +3,9 @@
 The same model, optimiser (a run's default: Adam, lr 1e-3, fused where torch has the kernel),
 batch and data as a run, nothing else: no server, no streams, no snapshots. It reads the loss back
 every step, as the trainer does, and flushes denormals to zero as the trainer's thread does
-(intra_op.py), so that a ratio to it is the studio's overhead alone; --keep-denormals gives the
-plain PyTorch loop (bench_step_overhead.py shows what flushing them gains).
+(intra_op.py), and keeps the memory it frees as their processes do (allocator.py), so that a ratio
+to it is the studio's overhead alone; --keep-denormals gives the plain PyTorch loop
+(bench_step_overhead.py shows what flushing them gains).
 
 Run it in its own process (bench_scale.py does) so that OpenMP's wait policy, which is fixed when
 torch loads, can be chosen per measurement:
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import torch
 
+from vaestudio import allocator
 from vaestudio.devices import autocast
 from vaestudio.loading import load_data
 from vaestudio.models import ModelSpec, build_model, fit_spec
@@ -40,6 +42,7 @@ class BareLoop:
                  warm: int = 3, flush_denormal: bool = True):
         self.flush_denormal = flush_denormal
         torch.set_flush_denormal(flush_denormal)  # before the first parallel op: its team inherits it
+        allocator.keep_freed_memory()  # as `vaestudio train` and `serve` do: no page faults on reused buffers
         torch.set_num_threads(threads)
         self.device = torch.device(device)
         data = load_data(data_source, [Path(data_source.get("path", ".")).parent])

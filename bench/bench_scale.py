@@ -15,9 +15,10 @@ hits all of them alike:
 - live, twice: `vaestudio serve --threads N`, streaming every topic to one subscriber, started for
   each window and paused after it; samples/s from the `status` step counts over the window; the
   latent rate is the `latent` frames with a new step the subscribers received per second of
-  windows; peak RSS is the larger server's. Two servers, because a process is faster or slower
-  than an identical one by itself (with 1 thread the two bare processes are the same loop, and
-  their medians differ by 0.4-4 % in a row), so one process per side would hand its luck to the row;
+  windows; peak RSS is the larger server's; page faults per step are both servers' within windows
+  (near 0 where freed memory is reused: allocator.py). Two servers, because a process is faster or
+  slower than an identical one by itself (with 1 thread the two bare processes are the same loop,
+  and their medians differ by 0.4-4 % in a row), so one process per side would hand its luck to the row;
 - headless (the shapes case only): whole `vaestudio train --threads N` runs, each between two bare
   windows; samples/s is the trainer's own 1-second rate (the metrics records' samples_per_s) over
   the second half of its steps.
@@ -151,15 +152,20 @@ class LiveProcess:
         self.thread = threading.Thread(target=subscriber, args=(self.sub, self.stop, self.latent_steps), daemon=True)
         self.thread.start()
         self.frames = 0  # latent frames with a new step received within windows
+        self.faults = self.steps = 0  # page faults and steps within windows
         self.window(warmup)
+        self.faults = self.steps = 0
 
     def window(self, seconds: float, settle: float = 0.3) -> float:
         """Trains for `settle` + `seconds`, then pauses; samples/s over the `seconds`, from `status`."""
         self.ctl.call("train.start")
         time.sleep(settle)
         s0, t0, n0 = self.ctl.call("status")["step"], time.perf_counter(), len(self.latent_steps)
+        f0 = minor_faults(self.backend.process.pid)
         time.sleep(seconds)
         s1, t1 = self.ctl.call("status")["step"], time.perf_counter()
+        self.faults += minor_faults(self.backend.process.pid) - f0
+        self.steps += s1 - s0
         self.frames += len(self.latent_steps) - n0
         self.ctl.call("train.pause")
         return (s1 - s0) * self.case.batch / (t1 - t0)
@@ -173,6 +179,15 @@ class LiveProcess:
         self.ctl.close()
         stop_backend_process(self.backend)
         return rss
+
+
+def minor_faults(pid: int) -> float:
+    """The page faults the process has taken so far, all its threads (/proc/PID/stat's minflt);
+    NaN where /proc does not tell."""
+    try:
+        return float(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
+    except (OSError, IndexError, ValueError):
+        return float("nan")
 
 
 def headless(case: Case, threads: int, steps: int) -> float:
@@ -211,8 +226,9 @@ def main() -> None:
           "with torch.set_num_threads(N) under OpenMP's default wait policy and under PASSIVE")
     print()
     print("| model x data | threads | bare samples/s (OMP default / passive) | live samples/s | live/bare "
-          "(median of the live windows' ratios to their round's bare baseline; lowest-highest) | latent Hz | peak RSS MiB |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          "(median of the live windows' ratios to their round's bare baseline; lowest-highest) | latent Hz | peak RSS MiB "
+          "| live page faults per step |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         npy = make_images(Path(tmp))
         for case in cases(npy):
@@ -254,15 +270,17 @@ def measure(case: Case, threads: int, args: argparse.Namespace) -> None:
         spin_proc.close()
         passive_proc.close()
     hz = sum(proc.frames for proc in lives) / (args.seconds * args.rounds * len(lives))
+    faults = sum(proc.faults for proc in lives) / max(1, sum(proc.steps for proc in lives))
     bs, bp = statistics.median(spin), statistics.median(passive)
     ratios = [rate / baseline[r] for r, rate in live]
     print(f"| {case.label}, serve | {threads} | {bs:,.0f} / {bp:,.0f} | {statistics.median(s for _, s in live):,.0f} | "
-          f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) | {hz:.1f} | {rss:,.0f} |", flush=True)
+          f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) | {hz:.1f} | {rss:,.0f} | {faults:,.1f} |",
+          flush=True)
     if train:
         ratios = [rate / bare for rate, bare in train]
         print(f"| {case.label}, train (headless) | {threads} | {bs:,.0f} / {bp:,.0f} | "
               f"{statistics.median(r for r, _ in train):,.0f} | {statistics.median(ratios):.2f} "
-              f"({min(ratios):.2f}-{max(ratios):.2f}) | - | - |", flush=True)
+              f"({min(ratios):.2f}-{max(ratios):.2f}) | - | - | - |", flush=True)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ def test_scale_benchmark_prints_bare_live_and_headless_rows():
               "--train-steps", "20", "--only", "digits", "shapes")
     rows = [line for line in out.splitlines() if line.startswith("| digits") or line.startswith("| shapes")]
     assert len(rows) == 3 and "train (headless)" in rows[2], out
+    faults = float(rows[0].rstrip(" |").rsplit("|", 1)[1].replace(",", ""))  # the live servers' page faults per step
+    assert faults >= 0, out
 
 
 def test_step_overhead_benchmark_prints_bare_plain_step_and_headless_per_step():

@@ -556,9 +556,10 @@ def main(argv: list[str] | None = None) -> int:
         if threads is not None:
             torch.set_num_threads(resolve_threads(threads, serving=False))
         return args.func(args)
-    from vaestudio import distributed, intra_op
+    from vaestudio import allocator, distributed, intra_op
 
     intra_op.configure(resolve_threads(threads, serving=args.command == "serve"))  # the trainer's thread alone
+    allocator.keep_freed_memory()  # training frees and allocates the same buffers every step
 
     try:
         return args.func(args)
