@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import platform
 import subprocess
 import sys
 
 import pytest
 
-GLIBC = sys.platform.startswith("linux") and subprocess.run(
-    ["ldd", "--version"], capture_output=True, text=True).stdout.lower().count("glibc") > 0
+GLIBC = platform.libc_ver()[0] == "glibc"
 
 
 @pytest.mark.skipif(not GLIBC, reason="the settings are glibc's")

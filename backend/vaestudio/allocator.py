@@ -25,9 +25,8 @@ The cost is memory: a process keeps up to its peak, as it would under jemalloc o
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
-import sys
+import platform
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +41,15 @@ _applied: bool | None = None
 
 def keep_freed_memory() -> bool:
     """Tells glibc's malloc to keep freed memory for reuse (see above); once per process. True where
-    it took (Linux with glibc), False elsewhere or where a glibc refused a value (older ones check
-    the mapping threshold against a ceiling)."""
+    it took (Linux with glibc), False elsewhere or where glibc refused a value."""
     global _applied
     if _applied is not None:
         return _applied
     _applied = False
-    if not sys.platform.startswith("linux"):
+    if platform.libc_ver()[0] != "glibc":  # (os.confstr where glibc answers it: no file read)
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.gnu_get_libc_version  # glibc's own symbol: absent under musl  # noqa: B018
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(None).mallopt  # the process's own symbols, glibc's among them
     except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int

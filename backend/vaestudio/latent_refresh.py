@@ -45,9 +45,10 @@ FLOOR_PERIOD_S = 0.5  # the slowest: 2 Hz at any size (rolling chunks when a ful
 BUDGET_FREE = 0.10  # share of the free core's time the encodes may take
 # ... when training holds every core: 1.5 % of its time, so that with the snapshots, the dashboard's
 # insights, the last-good copies and the server beside it the live run stays within 5 % of a bare
-# loop. An encode between steps costs training more than its own time (likely by evicting training's
-# weights and optimiser state from the caches): at 3 % the 784-400-20 MLP and the 28x28 conv read 0.90-0.97
-# of a bare loop with 2 threads on 2 cores (bench_scale.py), and at 2 % `shapes` read 0.94-0.96.
+# loop. An encode between steps costs training more than its own time (likely by evicting
+# training's weights and optimiser state from the caches): at 3 % the 784-400-20 MLP and the 28x28
+# conv read 0.90-0.97 of a bare loop with 2 threads on 2 cores (bench_scale.py), and at 2 %
+# `shapes` read 0.94-0.96.
 # A user who gives training every core has chosen its speed over the map's: there a 64x64 map
 # re-encodes its 10 000 points over about 5 s of frames, a 28x28 conv's over about 9 s.
 BUDGET_SHARED = 0.015
